@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// `depth-bench`: the one place where DepthDiffusion's performance is measured.
+@main
+struct DepthBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "depth-bench",
+        abstract: "Times DepthDiffusion's operations and models.",
+        subcommands: [OpsBenchmark.self])
+}

@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "DepthDiffusion",
+    products: [
+        .library(name: "DepthDiffusion", targets: ["DepthDiffusion"]),
+        .executable(name: "depth-bench", targets: ["depth-bench"]),
+        .executable(name: "list-backends", targets: ["list-backends"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL",
+                       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        .target(
+            name: "DepthDiffusion",
+            dependencies: ["COpenBLAS", "COpenCL"],
+            path: "Sources/DepthDiffusion"
+        ),
+        .executableTarget(
+            name: "depth-bench",
+            dependencies: ["DepthDiffusion", "COpenBLAS",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/depth-bench"
+        ),
+        .executableTarget(
+            name: "list-backends",
+            dependencies: ["DepthDiffusion"],
+            path: "Examples/list-backends"
+        ),
+        .testTarget(
+            name: "DepthDiffusionTests",
+            dependencies: ["DepthDiffusion"],
+            path: "Tests/DepthDiffusionTests",
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

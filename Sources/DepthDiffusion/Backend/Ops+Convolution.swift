@@ -1,0 +1,59 @@
+// Tensor-level convolution and pooling.
+
+/// Zero padding on each side of a 2-D convolution or pooling window.
+public struct Padding2D: Equatable, Sendable {
+    public var top: Int, bottom: Int, left: Int, right: Int
+    public init(top: Int, bottom: Int, left: Int, right: Int) {
+        self.top = top; self.bottom = bottom; self.left = left; self.right = right
+    }
+    /// The same padding on every side.
+    public static func uniform(_ p: Int) -> Padding2D { Padding2D(top: p, bottom: p, left: p, right: p) }
+    public static let zero = Padding2D.uniform(0)
+}
+
+extension ComputeBackend {
+    /// PyTorch `conv2d` of an NCHW input with an `[outC, inC, kH, kW]` weight (dilation 1, groups 1).
+    public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+                       padding: Padding2D = .zero) throws -> Tensor {
+        try requireOwned("conv2d", x, weight, bias)
+        guard x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
+            throw TensorError.shapeMismatch(operation: "conv2d", detail: "input \(x.shape), weight \(weight.shape)")
+        }
+        guard stride.0 > 0, stride.1 > 0, [padding.top, padding.bottom, padding.left, padding.right].allSatisfy({ $0 >= 0 }) else {
+            throw TensorError.invalidArgument(operation: "conv2d", detail: "stride \(stride), padding \(padding)")
+        }
+        let d = Conv2DDescriptor(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                                 outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+                                 strideH: stride.0, strideW: stride.1, padTop: padding.top, padBottom: padding.bottom,
+                                 padLeft: padding.left, padRight: padding.right)
+        guard x.shape[2] + padding.top + padding.bottom >= d.kernelH,
+              x.shape[3] + padding.left + padding.right >= d.kernelW else {
+            throw TensorError.shapeMismatch(operation: "conv2d",
+                detail: "kernel \(d.kernelH)x\(d.kernelW) larger than padded input \(x.shape)")
+        }
+        if let bias, bias.count != d.outChannels {
+            throw TensorError.shapeMismatch(operation: "conv2d", detail: "bias \(bias.shape) for \(d.outChannels) channels")
+        }
+        let out = try Tensor(uninitializedShape: [d.batch, d.outChannels, d.outHeight, d.outWidth], on: self)
+        if out.count > 0 { try conv2d(d, input: x.buffer, weight: weight.buffer, bias: bias?.buffer, output: out.buffer) }
+        return out
+    }
+
+    /// 2-D max pooling of an NCHW tensor. Padded positions hold `padValue`, or never win when it is `nil`.
+    public func maxPool2d(_ x: Tensor, kernel: (Int, Int), stride: (Int, Int), padding: Padding2D = .zero,
+                          padValue: Float? = nil) throws -> Tensor {
+        try requireOwned("maxPool2d", x)
+        guard x.rank == 4, kernel.0 > 0, kernel.1 > 0, stride.0 > 0, stride.1 > 0,
+              x.shape[2] + padding.top + padding.bottom >= kernel.0,
+              x.shape[3] + padding.left + padding.right >= kernel.1 else {
+            throw TensorError.invalidArgument(operation: "maxPool2d", detail: "input \(x.shape), kernel \(kernel), stride \(stride)")
+        }
+        let d = Pool2DDescriptor(planes: x.shape[0] * x.shape[1], height: x.shape[2], width: x.shape[3],
+                                 kernelH: kernel.0, kernelW: kernel.1, strideH: stride.0, strideW: stride.1,
+                                 padTop: padding.top, padBottom: padding.bottom, padLeft: padding.left,
+                                 padRight: padding.right, padValue: padValue)
+        let out = try Tensor(uninitializedShape: [x.shape[0], x.shape[1], d.outHeight, d.outWidth], on: self)
+        if out.count > 0 { try maxPool2d(d, input: x.buffer, output: out.buffer) }
+        return out
+    }
+}

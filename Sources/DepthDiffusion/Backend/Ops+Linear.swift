@@ -1,0 +1,51 @@
+// Tensor-level matrix products: validation and output allocation over ``ComputeBackend/gemm``.
+
+extension ComputeBackend {
+    func requireOwned(_ op: String, _ tensors: Tensor?...) throws {
+        for t in tensors where t != nil && t!.backend !== self { throw TensorError.backendMismatch(operation: op) }
+    }
+
+    /// Batched matrix product of `[..., m, k]` and `[..., k, n]` (either side may be a plain matrix,
+    /// which is then shared by the whole batch). Transposes swap the last two axes of an operand.
+    public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false,
+                       alpha: Float = 1) throws -> Tensor {
+        try requireOwned("matmul", a, b)
+        guard a.rank >= 2, b.rank >= 2 else {
+            throw TensorError.shapeMismatch(operation: "matmul", detail: "operands need rank ≥ 2, got \(a.shape) and \(b.shape)")
+        }
+        let (ar, ac) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (br, bc) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        let (m, k) = transposeA ? (ac, ar) : (ar, ac)
+        let (k2, n) = transposeB ? (bc, br) : (br, bc)
+        let aBatch = Array(a.shape.dropLast(2)), bBatch = Array(b.shape.dropLast(2))
+        guard k == k2, aBatch.isEmpty || bBatch.isEmpty || aBatch == bBatch else {
+            throw TensorError.shapeMismatch(operation: "matmul",
+                detail: "\(a.shape)\(transposeA ? "ᵀ" : "") x \(b.shape)\(transposeB ? "ᵀ" : "")")
+        }
+        let batchShape = aBatch.isEmpty ? bBatch : aBatch
+        let batch = batchShape.reduce(1, *)
+        let out = try Tensor(uninitializedShape: batchShape + [m, n], on: self)
+        let d = GEMMDescriptor(batch: batch, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                               broadcastA: aBatch.isEmpty, broadcastB: bBatch.isEmpty, alpha: alpha)
+        if out.count > 0 { try gemm(d, a: a.buffer, b: b.buffer, bias: nil, c: out.buffer) }
+        return out
+    }
+
+    /// A PyTorch `nn.Linear`: `x [..., in] · weightᵀ + bias`, with `weight` shaped `[out, in]`.
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        try requireOwned("linear", x, weight, bias)
+        guard weight.rank == 2, let inFeatures = x.shape.last, inFeatures == weight.shape[1] else {
+            throw TensorError.shapeMismatch(operation: "linear", detail: "input \(x.shape), weight \(weight.shape)")
+        }
+        let outFeatures = weight.shape[0]
+        if let bias, bias.count != outFeatures {
+            throw TensorError.shapeMismatch(operation: "linear", detail: "bias \(bias.shape) for \(outFeatures) outputs")
+        }
+        let rows = x.count / max(inFeatures, 1)
+        let out = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures], on: self)
+        let d = GEMMDescriptor(m: rows, n: outFeatures, k: inFeatures, transposeB: true,
+                               bias: bias == nil ? .none : .perColumn)
+        if out.count > 0 { try gemm(d, a: x.buffer, b: weight.buffer, bias: bias?.buffer, c: out.buffer) }
+        return out
+    }
+}

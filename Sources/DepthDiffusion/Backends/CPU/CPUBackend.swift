@@ -1,0 +1,105 @@
+import COpenBLAS
+import Foundation
+
+/// The CPU backend: matrix products and convolutions through OpenBLAS `cblas_sgemm`,
+/// everything else as SIMD Swift spread over the cores.
+public final class CPUBackend: ComputeBackend {
+    public let name = "cpu"
+    public let deviceDescription: String
+    /// Recycles freed buffers (at most `cacheBytes`), so repeated steps do not fault in fresh pages.
+    let pool: BufferPool
+    /// Largest im2col tile of a convolution, in floats (64 MiB).
+    var im2colBudget = 16 << 20
+    /// Columns per output tile of the shifted-GEMM convolution.
+    var shiftedTileColumns = 4096
+    /// Largest block of attention scores, in floats (1 MiB).
+    var attentionScoreBudget = 1 << 18
+
+    /// Creates the backend. `threads` sets OpenBLAS's thread count (default: all cores).
+    public init(threads: Int? = nil, cacheBytes: Int = 2 << 30) {
+        pool = BufferPool(limitBytes: cacheBytes)
+        if let threads, threads > 0 { openblas_set_num_threads(Int32(threads)) }
+        let config = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
+        deviceDescription = "\(CPUBackend.processorName()) — \(config), \(openblas_get_num_threads()) BLAS threads, \(Parallel.workers) workers"
+    }
+
+    static func processorName() -> String {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+              let name = line.split(separator: ":", maxSplits: 1).last else { return "CPU" }
+        return name.trimmingCharacters(in: .whitespaces)
+    }
+
+    @inline(__always) func ptr(_ b: DeviceBuffer) -> UnsafeMutablePointer<Float> {
+        // Tensors check their backend before any kernel runs, so every buffer here is a CPUBuffer.
+        unsafeDowncast(b, to: CPUBuffer.self).pointer
+    }
+
+    // MARK: Memory
+
+    public func makeBuffer(count: Int) throws -> DeviceBuffer { try CPUBuffer(count: count, pool: pool) }
+
+    /// Returns cached, currently unused buffers to the system.
+    public func releaseCachedMemory() { pool.trim() }
+
+    public func upload(_ source: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
+        guard let base = source.baseAddress, offset >= 0, offset + source.count <= buffer.count else {
+            if source.isEmpty { return }
+            throw TensorError.invalidArgument(operation: "upload", detail: "\(source.count) elements at \(offset) into \(buffer.count)")
+        }
+        (ptr(buffer) + offset).update(from: base, count: source.count)
+    }
+
+    public func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        guard let base = destination.baseAddress, offset >= 0, offset + destination.count <= buffer.count else {
+            if destination.isEmpty { return }
+            throw TensorError.invalidArgument(operation: "download", detail: "\(destination.count) elements at \(offset) from \(buffer.count)")
+        }
+        base.update(from: ptr(buffer) + offset, count: destination.count)
+    }
+
+    public func synchronize() throws {}
+
+    // MARK: GEMM
+
+    public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
+        let pa = ptr(a), pb = ptr(b), pc = ptr(c)
+        let biasPtr = bias.map { UnsafePointer(ptr($0)) }
+        for i in 0..<d.batch {
+            sgemm(m: d.m, n: d.n, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
+                  a: pa + d.offsetA + i * d.strideA, lda: d.lda, b: pb + d.offsetB + i * d.strideB, ldb: d.ldb,
+                  beta: d.beta, c: pc + d.offsetC + i * d.strideC, ldc: d.ldc,
+                  bias: biasPtr.map { ($0, d.bias) })
+        }
+    }
+
+    /// One row-major `cblas_sgemm`, with an optional bias added to the product.
+    func sgemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1,
+               a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
+               c: UnsafeMutablePointer<Float>, ldc: Int, bias: (UnsafePointer<Float>, GEMMDescriptor.Bias)? = nil) {
+        guard m > 0, n > 0 else { return }
+        var beta = beta
+        var biasAfter = bias
+        if let (bp, mode) = bias, beta == 0, mode != .none {
+            // Pre-fill C with the bias so the product accumulates onto it.
+            for r in 0..<m {
+                let row = c + r * ldc
+                if mode == .perColumn { row.update(from: bp, count: n) } else { row.update(repeating: bp[r], count: n) }
+            }
+            beta = 1
+            biasAfter = nil
+        }
+        if k == 0 {
+            if beta == 0 { for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) } }
+            else if beta != 1 { for r in 0..<m { for j in 0..<n { c[r * ldc + j] *= beta } } }
+        } else {
+            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+        }
+        if let (bp, mode) = biasAfter, mode != .none {
+            for r in 0..<m {
+                for j in 0..<n { c[r * ldc + j] += mode == .perColumn ? bp[j] : bp[r] }
+            }
+        }
+    }
+}

@@ -1,0 +1,98 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Host memory of the CPU backend: 64-byte aligned float32 storage, recycled through a ``BufferPool``.
+final class CPUBuffer: DeviceBuffer {
+    let count: Int
+    let pointer: UnsafeMutablePointer<Float>
+    private let pool: BufferPool?
+    private let bytes: Int
+
+    init(count: Int, pool: BufferPool? = nil) throws {
+        bytes = BufferPool.roundedBytes(max(count, 1) * MemoryLayout<Float>.stride)
+        let raw = try pool?.take(bytes) ?? BufferPool.allocate(bytes)
+        self.count = count
+        self.pool = pool
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit {
+        if let pool { pool.give(UnsafeMutableRawPointer(pointer), bytes) } else { free(pointer) }
+    }
+}
+
+/// A cache of freed allocations keyed by size, so that the activations of one denoising step reuse
+/// the pages of the previous one instead of faulting in fresh memory. Holds at most `limitBytes`.
+final class BufferPool: @unchecked Sendable {
+    private var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    private var order: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
+    private var held = 0
+    private let lock = NSLock()
+    let limitBytes: Int
+
+    init(limitBytes: Int) { self.limitBytes = limitBytes }
+
+    deinit { for p in order { Glibc.free(p.pointer) } }
+
+    /// Sizes are rounded up so that nearby requests share entries: to 4 KiB below 1 MiB, then to 1/16 of the power of two.
+    static func roundedBytes(_ bytes: Int) -> Int {
+        if bytes <= 1 << 20 { return (bytes + 4095) & ~4095 }
+        let step = max(4096, (1 << (Int.bitWidth - bytes.leadingZeroBitCount - 1)) / 16)
+        return (bytes + step - 1) / step * step
+    }
+
+    static func allocate(_ bytes: Int) throws -> UnsafeMutableRawPointer {
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            throw TensorError.outOfMemory(bytes: bytes, device: "CPU")
+        }
+        return raw
+    }
+
+    func take(_ bytes: Int) throws -> UnsafeMutableRawPointer {
+        lock.lock()
+        if var list = free[bytes], let p = list.popLast() {
+            free[bytes] = list
+            if let i = order.firstIndex(where: { $0.pointer == p }) { order.remove(at: i) }
+            held -= bytes
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        return try Self.allocate(bytes)
+    }
+
+    func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard bytes <= limitBytes else { Glibc.free(pointer); return }
+        free[bytes, default: []].append(pointer)
+        order.append((bytes, pointer))
+        held += bytes
+        while held > limitBytes, !order.isEmpty {
+            let old = order.removeFirst()
+            if var list = free[old.bytes], let i = list.firstIndex(of: old.pointer) {
+                list.remove(at: i); free[old.bytes] = list
+            }
+            Glibc.free(old.pointer)
+            held -= old.bytes
+        }
+    }
+
+    /// Returns every cached allocation to the system.
+    func trim() {
+        lock.lock()
+        for p in order { Glibc.free(p.pointer) }
+        order.removeAll(); free.removeAll(); held = 0
+        lock.unlock()
+    }
+}
+
+/// Scratch memory for one operation, returned to the pool when it goes out of scope.
+struct Scratch {
+    let buffer: CPUBuffer
+    var pointer: UnsafeMutablePointer<Float> { buffer.pointer }
+    init(count: Int, pool: BufferPool?) throws { buffer = try CPUBuffer(count: count, pool: pool) }
+}

@@ -1,0 +1,143 @@
+import Foundation
+
+// Elementwise, copy, gather and reduction kernels of the CPU backend.
+
+extension CPUBackend {
+    public func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        let x = ptr(input), y = ptr(output)
+        switch op {
+        case .gelu: simdMap(count: count, x, y, simdGelu)
+        case .geluTanh: simdMap(count: count, x, y) { v in 0.5 * v * (1 + simdTanh(0.7978845608028654 * (v + 0.044715 * v * v * v))) }
+        case .quickGelu: simdMap(count: count, x, y) { v in v * simdSigmoid(1.702 * v) }
+        case .silu: simdMap(count: count, x, y) { v in v * simdSigmoid(v) }
+        case .relu: simdMap(count: count, x, y) { v in v.replacing(with: 0, where: v .< 0) }
+        }
+    }
+
+    public func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        let x = ptr(input), y = ptr(output)
+        Parallel.forEach(rows, grain: max(1, 4096 / cols)) { range in
+            for r in range {
+                let h = x + r * 2 * cols, g = h + cols, o = y + r * cols
+                var i = 0
+                while i + 16 <= cols {
+                    let v = UnsafeRawPointer(h + i).loadUnaligned(as: F16x.self) *
+                        simdGelu(UnsafeRawPointer(g + i).loadUnaligned(as: F16x.self))
+                    UnsafeMutableRawPointer(o + i).storeBytes(of: v, as: F16x.self)
+                    i += 16
+                }
+                if i < cols {
+                    var a = F16x(), b = F16x()
+                    for j in 0..<(cols - i) { a[j] = h[i + j]; b[j] = g[i + j] }
+                    let v = a * simdGelu(b)
+                    for j in 0..<(cols - i) { o[i + j] = v[j] }
+                }
+            }
+        }
+    }
+
+    public func affine(count: Int, scale: Float, shift: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
+        simdMap(count: count, ptr(input), ptr(output)) { $0 * scale + shift }
+    }
+
+    public func binary(_ op: BinaryOp, _ d: BinaryDescriptor, a: DeviceBuffer, b: DeviceBuffer, output: DeviceBuffer) throws {
+        let pa = ptr(a), pb = ptr(b), po = ptr(output)
+        let inner = d.shape.last ?? 1
+        let outer = d.count / max(inner, 1)
+        let sa = d.aStrides.last ?? 0, sb = d.bStrides.last ?? 0
+        let outerShape = Array(d.shape.dropLast())
+        let outerA = Array(d.aStrides.dropLast()), outerB = Array(d.bStrides.dropLast())
+        Parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
+            for o in range {
+                var rem = o, offA = 0, offB = 0
+                for i in stride(from: outerShape.count - 1, through: 0, by: -1) {
+                    let idx = rem % outerShape[i]; rem /= outerShape[i]
+                    offA += idx * outerA[i]; offB += idx * outerB[i]
+                }
+                binaryRow(op, pa + offA, sa, pb + offB, sb, po + o * inner, inner)
+            }
+        }
+    }
+
+    public func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
+        let ps = ptr(src) + d.srcOffset, pd = ptr(dst) + d.dstOffset
+        let inner = d.shape.last ?? 1
+        let outer = d.count / max(inner, 1)
+        let si = d.srcStrides.last ?? 1, di = d.dstStrides.last ?? 1
+        let shape = Array(d.shape.dropLast()), ss = Array(d.srcStrides.dropLast()), ds = Array(d.dstStrides.dropLast())
+        Parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
+            for o in range {
+                var rem = o, offS = 0, offD = 0
+                for i in stride(from: shape.count - 1, through: 0, by: -1) {
+                    let idx = rem % shape[i]; rem /= shape[i]
+                    offS += idx * ss[i]; offD += idx * ds[i]
+                }
+                let s = ps + offS, t = pd + offD
+                if si == 1 && di == 1 { t.update(from: s, count: inner) }
+                else { for j in 0..<inner { t[j * di] = s[j * si] } }
+            }
+        }
+    }
+
+    public func gather(table: DeviceBuffer, dim: Int, ids: [Int32], output: DeviceBuffer) throws {
+        let t = ptr(table), y = ptr(output)
+        for (i, id) in ids.enumerated() { (y + i * dim).update(from: t + Int(id) * dim, count: dim) }
+    }
+
+    public func timestepEmbedding(_ d: TimestepEmbeddingDescriptor, timesteps: [Float], output: DeviceBuffer) throws {
+        let y = ptr(output)
+        let half = d.dim / 2
+        // float32 throughout, in the order of diffusers' get_timestep_embedding.
+        let freqs = (0..<half).map { j in Foundation.exp(-Foundation.log(d.maxPeriod) * Float(j) / (Float(half) - d.downscaleFreqShift)) }
+        for (i, t) in timesteps.enumerated() {
+            let row = y + i * d.dim
+            for j in 0..<half {
+                let e = d.scale * (t * freqs[j])
+                let (s, c) = (Foundation.sin(e), Foundation.cos(e))
+                row[j] = d.flipSinToCos ? c : s
+                row[half + j] = d.flipSinToCos ? s : c
+            }
+            if d.dim % 2 == 1 { row[d.dim - 1] = 0 }
+        }
+    }
+
+    public func minMax(rows: Int, cols: Int, input: DeviceBuffer, min lo: DeviceBuffer, max hi: DeviceBuffer) throws {
+        let x = ptr(input), pl = ptr(lo), ph = ptr(hi)
+        Parallel.forEach(rows) { range in
+            for r in range {
+                let row = x + r * cols
+                var vmin = F16x(repeating: .infinity), vmax = F16x(repeating: -.infinity)
+                var i = 0
+                while i + 16 <= cols {
+                    let v = UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self)
+                    vmin = pointwiseMin(vmin, v); vmax = pointwiseMax(vmax, v); i += 16
+                }
+                var mn = vmin.min(), mx = vmax.max()
+                while i < cols { mn = Swift.min(mn, row[i]); mx = Swift.max(mx, row[i]); i += 1 }
+                pl[r] = mn; ph[r] = mx
+            }
+        }
+    }
+}
+
+/// One row of a broadcasting binary op; `sa`/`sb` are the element strides (0 or 1 on the fast path).
+@inline(__always) func binaryRow(_ op: BinaryOp, _ a: UnsafePointer<Float>, _ sa: Int, _ b: UnsafePointer<Float>,
+                                 _ sb: Int, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    @inline(__always) func apply(_ x: F16x, _ z: F16x) -> F16x {
+        switch op { case .add: return x + z; case .sub: return x - z; case .mul: return x * z; case .div: return x / z }
+    }
+    @inline(__always) func scalar(_ x: Float, _ z: Float) -> Float {
+        switch op { case .add: return x + z; case .sub: return x - z; case .mul: return x * z; case .div: return x / z }
+    }
+    var i = 0
+    if (sa == 0 || sa == 1) && (sb == 0 || sb == 1) {
+        let ca = F16x(repeating: a[0]), cb = F16x(repeating: b[0])
+        while i + 16 <= n {
+            let x = sa == 1 ? UnsafeRawPointer(a + i).loadUnaligned(as: F16x.self) : ca
+            let z = sb == 1 ? UnsafeRawPointer(b + i).loadUnaligned(as: F16x.self) : cb
+            UnsafeMutableRawPointer(y + i).storeBytes(of: apply(x, z), as: F16x.self)
+            i += 16
+        }
+    }
+    while i < n { y[i] = scalar(a[i * sa], b[i * sb]); i += 1 }
+}

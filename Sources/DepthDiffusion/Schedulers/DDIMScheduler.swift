@@ -1,0 +1,89 @@
+/// Denoising diffusion implicit models; reproduces diffusers `DDIMScheduler` (eta, `clip_sample`,
+/// dynamic `thresholding`). With eta > 0 each step draws `randn(sample.count)` from the generator,
+/// as diffusers does.
+public final class DDIMScheduler: Scheduler {
+    public let order = 1
+    public private(set) var timesteps: [Double] = []
+    public let initNoiseSigma: Float = 1
+    /// Weight of the added noise (0 = deterministic DDIM, 1 = DDPM-like); diffusers' `step(eta=...)`.
+    public var eta: Double
+
+    private let alphas: AlphaSchedule
+    private let prediction: PredictionType
+    private let spacing: TimestepSpacing
+    private let stepsOffset: Int
+    private let clipSample: Bool
+    private let clipRange: Float
+    private let thresholding: Bool
+    private let thresholdRatio: Double
+    private let sampleMaxValue: Double
+    private var stepsCount = 0
+
+    /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent
+    /// keys; `eta` is read from the non-diffusers key `eta`, default 0).
+    public init(config: SchedulerConfig) throws {
+        let schedule = try NoiseSchedule(config: config)
+        alphas = AlphaSchedule(schedule: schedule, setAlphaToOne: config.setAlphaToOne ?? true)
+        prediction = try PredictionType.parse(config.predictionType)
+        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .leading)
+        stepsOffset = config.stepsOffset ?? 0
+        clipSample = config.clipSample ?? true
+        clipRange = Float(config.clipSampleRange ?? 1)
+        thresholding = config.thresholding ?? false
+        thresholdRatio = config.dynamicThresholdingRatio ?? 0.995
+        sampleMaxValue = config.sampleMaxValue ?? 1
+        eta = config.eta ?? 0
+        guard eta >= 0, eta.isFinite else { throw SchedulerError.invalidConfig("eta must be >= 0 (got \(eta)).") }
+    }
+
+    public func setTimesteps(_ steps: Int) throws {
+        let ascending = try alphas.ascendingTimesteps(steps, spacing: spacing, stepsOffset: stepsOffset)
+        timesteps = ascending.reversed().map(Double.init)
+        stepsCount = steps
+    }
+
+    public func setBeginIndex(_ index: Int) {}
+
+    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
+
+    public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
+        guard stepsCount > 0 else { throw SchedulerError.timestepsNotSet }
+        try LatentMath.check(sample, modelOutput)
+        let t = Int(timestep)
+        let prevT = t - alphas.schedule.trainSteps / stepsCount
+        let at = alphas.alphaProduct(t), aPrev = alphas.alphaProduct(prevT)
+        let bt = 1 - at
+        let sa = at.squareRoot(), sb = bt.squareRoot()
+        var x0: [Float]
+        var eps: [Float]
+        switch prediction {
+        case .epsilon:
+            x0 = zip(sample, modelOutput).map { ($0 - sb * $1) / sa }
+            eps = modelOutput
+        case .vPrediction:
+            x0 = zip(sample, modelOutput).map { sa * $0 - sb * $1 }
+            eps = zip(modelOutput, sample).map { sa * $0 + sb * $1 }
+        }
+        if thresholding {
+            x0 = LatentMath.threshold(x0, ratio: thresholdRatio, maxValue: sampleMaxValue)
+        } else if clipSample {
+            x0 = x0.map { min(max($0, -clipRange), clipRange) }
+        }
+        let bPrev = 1 - aPrev
+        let variance = bPrev / bt * (1 - at / aPrev)
+        let stdDev = Float(eta) * variance.squareRoot()
+        let direction = (1 - aPrev - stdDev * stdDev).squareRoot()
+        let sPrev = aPrev.squareRoot()
+        var prev = zip(x0, eps).map { sPrev * $0 + direction * $1 }
+        if eta > 0 {
+            guard let generator else { throw SchedulerError.missingGenerator }
+            let noise = generator.normal(count: sample.count)
+            prev = zip(prev, noise).map { $0 + stdDev * $1 }
+        }
+        return prev
+    }
+
+    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
+        try alphas.addNoise(original: original, noise: noise, timestep: timestep)
+    }
+}

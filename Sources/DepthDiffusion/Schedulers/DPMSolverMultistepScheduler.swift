@@ -1,0 +1,133 @@
+import Foundation
+
+/// DPM-Solver++ multistep sampler (order 1 or 2, midpoint or heun); reproduces diffusers
+/// `DPMSolverMultistepScheduler` with `algorithm_type="dpmsolver++"`, optionally with Karras sigmas
+/// (`dpm++2m` / `dpm++2m-karras`).
+public final class DPMSolverMultistepScheduler: Scheduler {
+    public let order = 1
+    public var timesteps: [Double] { state.timesteps }
+    public let initNoiseSigma: Float = 1
+
+    private var state = SigmaSchedule()
+    private let schedule: NoiseSchedule
+    private let prediction: PredictionType
+    private let spacing: TimestepSpacing
+    private let stepsOffset: Int
+    private let useKarras: Bool
+    private let solverOrder: Int
+    private let heunSolver: Bool
+    private let lowerOrderFinal: Bool
+    private let eulerAtFinal: Bool
+    private let finalSigmaIsZero: Bool
+    private let thresholding: Bool
+    private let thresholdRatio: Double
+    private let sampleMaxValue: Double
+    private var modelOutputs: [[Float]] = []
+    private var lowerOrderNums = 0
+
+    /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
+    public init(config: SchedulerConfig) throws {
+        try rejectUnsupportedSigmaOptions(config)
+        schedule = try NoiseSchedule(config: config)
+        prediction = try PredictionType.parse(config.predictionType)
+        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
+        stepsOffset = config.stepsOffset ?? 0
+        useKarras = config.useKarrasSigmas ?? false
+        solverOrder = config.solverOrder ?? 2
+        guard (1...2).contains(solverOrder) else {
+            throw SchedulerError.invalidConfig("solver_order \(solverOrder) is not supported; use 1 or 2 (DPM-Solver++ 2M).")
+        }
+        let algorithm = config.algorithmType ?? "dpmsolver++"
+        guard algorithm == "dpmsolver++" || algorithm == "deis" else {
+            throw SchedulerError.unsupportedValue(key: "algorithm_type", value: algorithm, supported: ["dpmsolver++"])
+        }
+        switch config.solverType ?? "midpoint" {
+        case "midpoint", "logrho", "bh1", "bh2": heunSolver = false
+        case "heun": heunSolver = true
+        case let other: throw SchedulerError.unsupportedValue(key: "solver_type", value: other, supported: ["midpoint", "heun"])
+        }
+        lowerOrderFinal = config.lowerOrderFinal ?? true
+        eulerAtFinal = config.eulerAtFinal ?? false
+        switch config.finalSigmasType ?? "zero" {
+        case "zero": finalSigmaIsZero = true
+        case "sigma_min": finalSigmaIsZero = false
+        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
+        }
+        thresholding = config.thresholding ?? false
+        thresholdRatio = config.dynamicThresholdingRatio ?? 0.995
+        sampleMaxValue = config.sampleMaxValue ?? 1
+        state.unknownTimestepMapsToLast = true
+    }
+
+    public func setTimesteps(_ steps: Int) throws {
+        var ts = try SigmaSchedule.multistepTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
+        let train = schedule.trainSigmas
+        var sigmas: [Double]
+        if useKarras {
+            sigmas = NumPyCompat.karras(sigmaMin: Double(train[0]), sigmaMax: Double(train[train.count - 1]), count: steps)
+            let logSigmas = train.map { Foundation.log($0) }
+            ts = sigmas.map { NumPyCompat.sigmaToT($0, logSigmas: logSigmas) }
+            // diffusers rounds (except for squaredcos_cap_v2), then casts to int64 (truncation).
+            ts = ts.map { (schedule.isCosine ? $0 : NumPyCompat.round($0)).rounded(.towardZero) }
+        } else {
+            sigmas = ts.map { NumPyCompat.interp($0, train) }
+        }
+        let last: Double = finalSigmaIsZero ? 0 : Double(train[0])
+        state.reset(sigmas: (sigmas + [last]).map { Float($0) }, timesteps: ts)
+        modelOutputs = []
+        lowerOrderNums = 0
+    }
+
+    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
+
+    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
+
+    public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
+        try LatentMath.check(sample, modelOutput)
+        let i = try state.current(for: timestep)
+        let count = state.timesteps.count
+        let finalStep = i == count - 1 && (eulerAtFinal || (lowerOrderFinal && count < 15) || finalSigmaIsZero)
+
+        let (alphaS0, sigmaS0) = alphaSigma(state.sigmas[i])
+        var x0: [Float]
+        switch prediction {
+        case .epsilon: x0 = zip(sample, modelOutput).map { ($0 - sigmaS0 * $1) / alphaS0 }
+        case .vPrediction: x0 = zip(sample, modelOutput).map { alphaS0 * $0 - sigmaS0 * $1 }
+        }
+        if thresholding { x0 = LatentMath.threshold(x0, ratio: thresholdRatio, maxValue: sampleMaxValue) }
+        modelOutputs.append(x0)
+        if modelOutputs.count > solverOrder { modelOutputs.removeFirst() }
+
+        let target = alphaSigma(state.sigmas[i + 1])
+        let h = logSNRHalf(target) - logSNRHalf((alphaS0, sigmaS0))
+        let c1 = target.sigma / sigmaS0
+        let phi = target.alpha * (Foundation.exp(-h) - 1)
+        var prev: [Float]
+        if solverOrder == 1 || lowerOrderNums < 1 || finalStep {
+            prev = zip(sample, x0).map { c1 * $0 - phi * $1 }
+        } else {
+            let lambdaS1 = logSNRHalf(alphaSigma(state.sigmas[i - 1]))
+            let h0 = logSNRHalf((alphaS0, sigmaS0)) - lambdaS1
+            let r0 = h0 / h
+            let m0 = modelOutputs[modelOutputs.count - 1], m1 = modelOutputs[modelOutputs.count - 2]
+            let inverseR0 = 1 / r0
+            let d1 = zip(m0, m1).map { inverseR0 * ($0 - $1) }
+            if heunSolver {
+                let c3 = target.alpha * ((Foundation.exp(-h) - 1) / h + 1)
+                prev = (0..<sample.count).map { c1 * sample[$0] - phi * m0[$0] + c3 * d1[$0] }
+            } else {
+                let c3 = 0.5 * phi
+                prev = (0..<sample.count).map { c1 * sample[$0] - phi * m0[$0] - c3 * d1[$0] }
+            }
+        }
+        if lowerOrderNums < solverOrder { lowerOrderNums += 1 }
+        state.stepIndex = i + 1
+        return prev
+    }
+
+    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
+        try LatentMath.check(original, noise)
+        let (alpha, sigma) = alphaSigma(state.sigmas[try state.noiseIndex(for: timestep)])
+        return zip(original, noise).map { alpha * $0 + sigma * $1 }
+    }
+}

@@ -1,0 +1,93 @@
+/// Linear multistep sampler (k-diffusion "LMS", order 4); reproduces diffusers `LMSDiscreteScheduler`,
+/// with optional Karras sigmas. The integrals diffusers takes with `scipy.integrate.quad` are of
+/// polynomials of degree <= 3, computed here exactly with Gauss–Legendre quadrature.
+public final class LMSDiscreteScheduler: Scheduler {
+    public let order = 1
+    public var timesteps: [Double] { state.timesteps }
+    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: spacing) }
+    /// Maximum number of past derivatives combined (diffusers `step(order=4)`).
+    public var lmsOrder = 4
+
+    private var state = SigmaSchedule()
+    private var derivatives: [[Float]] = []
+    private let schedule: NoiseSchedule
+    private let prediction: PredictionType
+    private let spacing: TimestepSpacing
+    private let stepsOffset: Int
+    private let useKarras: Bool
+
+    /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
+    public init(config: SchedulerConfig) throws {
+        try rejectUnsupportedSigmaOptions(config)
+        schedule = try NoiseSchedule(config: config)
+        prediction = try PredictionType.parse(config.predictionType)
+        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
+        stepsOffset = config.stepsOffset ?? 0
+        useKarras = config.useKarrasSigmas ?? false
+    }
+
+    public func setTimesteps(_ steps: Int) throws {
+        var ts = try SigmaSchedule.discreteTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
+        let train = schedule.trainSigmas
+        var sigmas = ts.map { NumPyCompat.interp($0, train) }
+        if useKarras {
+            sigmas = NumPyCompat.karras(sigmaMin: sigmas[sigmas.count - 1], sigmaMax: sigmas[0], count: steps)
+            let logSigmas = train.map { Foundation.log($0) }
+            ts = sigmas.map { Double(Float(NumPyCompat.sigmaToT($0, logSigmas: logSigmas))) }
+        }
+        state.reset(sigmas: (sigmas + [0]).map { Float($0) }, timesteps: ts)
+        derivatives = []
+    }
+
+    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
+
+    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] {
+        try state.scaleInput(sample, timestep: timestep)
+    }
+
+    public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
+        try LatentMath.check(sample, modelOutput)
+        let i = try state.current(for: timestep)
+        let sigma = state.sigmas[i]
+        let x0 = EulerMath.predictOriginal(prediction, modelOutput, sample, sigma: sigma)
+        derivatives.append(zip(sample, x0).map { ($0 - $1) / sigma })
+        if derivatives.count > lmsOrder { derivatives.removeFirst() }
+        let currentOrder = min(i + 1, lmsOrder)
+        let coefficients = (0..<currentOrder).map { Float(coefficient(order: currentOrder, t: i, current: $0)) }
+        var update = [Float](repeating: 0, count: sample.count)
+        for (coefficient, derivative) in zip(coefficients, derivatives.reversed()) {
+            for k in update.indices { update[k] += coefficient * derivative[k] }
+        }
+        state.stepIndex = i + 1
+        return zip(sample, update).map { $0 + $1 }
+    }
+
+    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
+        try LatentMath.check(original, noise)
+        let sigma = state.sigmas[try state.noiseIndex(for: timestep)]
+        return zip(original, noise).map { $0 + $1 * sigma }
+    }
+
+    /// diffusers `get_lms_coefficient`: the integral over [sigma_t, sigma_{t+1}] of the Lagrange basis
+    /// polynomial of `current` on the nodes sigma_t, ..., sigma_{t-order+1}.
+    private func coefficient(order: Int, t: Int, current: Int) -> Double {
+        let s = state.sigmas.map(Double.init)
+        func basis(_ tau: Double) -> Double {
+            var product = 1.0
+            for k in 0..<order where k != current {
+                product *= (tau - s[t - k]) / (s[t - current] - s[t - k])
+            }
+            return product
+        }
+        // 3-point Gauss–Legendre is exact for polynomials up to degree 5.
+        let nodes = [-0.7745966692414834, 0.0, 0.7745966692414834]
+        let weights = [5.0 / 9.0, 8.0 / 9.0, 5.0 / 9.0]
+        let a = s[t], b = s[t + 1]
+        let half = (b - a) / 2, mid = (a + b) / 2
+        var total = 0.0
+        for (node, weight) in zip(nodes, weights) { total += weight * basis(mid + half * node) }
+        return total * half
+    }
+}
+
+import Foundation

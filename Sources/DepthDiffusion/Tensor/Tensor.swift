@@ -1,0 +1,97 @@
+/// An n-dimensional float32 array, row-major and contiguous, stored in a ``ComputeBackend`` buffer.
+///
+/// A tensor is a value: operations return new tensors and never modify their inputs, so
+/// reshaping shares the buffer safely. Move data between host and device with
+/// ``init(shape:data:on:)`` / ``toArray()``.
+public struct Tensor {
+    /// Sizes of each dimension, outermost first.
+    public let shape: [Int]
+    /// The backend buffer holding the elements.
+    public let buffer: DeviceBuffer
+    /// The backend that owns ``buffer`` and runs operations on this tensor.
+    public let backend: ComputeBackend
+
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// Wraps an existing buffer. The buffer must hold at least `shape` elements.
+    public init(shape: [Int], buffer: DeviceBuffer, backend: ComputeBackend) throws {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw TensorError.invalidArgument(operation: "Tensor", detail: "negative dimension in \(shape)")
+        }
+        guard buffer.count >= shape.reduce(1, *) else {
+            throw TensorError.shapeMismatch(operation: "Tensor",
+                                            detail: "buffer of \(buffer.count) elements cannot hold \(shape)")
+        }
+        self.shape = shape; self.buffer = buffer; self.backend = backend
+    }
+
+    /// Allocates an uninitialised tensor on `backend`.
+    public init(uninitializedShape shape: [Int], on backend: ComputeBackend) throws {
+        guard shape.allSatisfy({ $0 >= 0 }) else {
+            throw TensorError.invalidArgument(operation: "Tensor", detail: "negative dimension in \(shape)")
+        }
+        let buffer = try backend.makeBuffer(count: max(shape.reduce(1, *), 1))
+        self.shape = shape; self.buffer = buffer; self.backend = backend
+    }
+
+    /// Uploads host data (row-major, `shape.reduce(1, *)` elements) to `backend`.
+    public init(shape: [Int], data: [Float], on backend: ComputeBackend) throws {
+        guard data.count == shape.reduce(1, *), shape.allSatisfy({ $0 >= 0 }) else {
+            throw TensorError.shapeMismatch(operation: "Tensor",
+                                            detail: "\(data.count) values do not fill shape \(shape)")
+        }
+        try self.init(uninitializedShape: shape, on: backend)
+        try data.withUnsafeBufferPointer { try backend.upload($0, to: buffer, offset: 0) }
+    }
+
+    /// A tensor filled with one value.
+    public init(shape: [Int], repeating value: Float, on backend: ComputeBackend) throws {
+        try self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)), on: backend)
+    }
+
+    /// Downloads the elements to the host (waits for pending work).
+    public func toArray() throws -> [Float] {
+        var out = [Float](repeating: 0, count: count)
+        if count > 0 {
+            try out.withUnsafeMutableBufferPointer { try backend.download(buffer, offset: 0, into: $0) }
+        }
+        return out
+    }
+
+    /// The same elements viewed with another shape of equal element count; one dimension may be `-1`.
+    public func reshaped(_ newShape: [Int]) throws -> Tensor {
+        var dims = newShape
+        if let i = dims.firstIndex(of: -1) {
+            let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
+            guard known > 0, count % known == 0 else {
+                throw TensorError.shapeMismatch(operation: "reshape", detail: "\(shape) -> \(newShape)")
+            }
+            dims[i] = count / known
+        }
+        guard dims.allSatisfy({ $0 >= 0 }), dims.reduce(1, *) == count else {
+            throw TensorError.shapeMismatch(operation: "reshape", detail: "\(shape) -> \(newShape)")
+        }
+        return try Tensor(shape: dims, buffer: buffer, backend: backend)
+    }
+
+    /// Copies this tensor to another backend (a no-op when it is already there).
+    public func to(_ other: ComputeBackend) throws -> Tensor {
+        if other === backend { return self }
+        return try Tensor(shape: shape, data: toArray(), on: other)
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String { "Tensor(\(shape), \(backend.name))" }
+}
+
+/// Row-major strides of a shape.
+@inlinable func contiguousStrides(_ shape: [Int]) -> [Int] {
+    var strides = [Int](repeating: 1, count: shape.count)
+    var s = 1
+    for i in stride(from: shape.count - 1, through: 0, by: -1) { strides[i] = s; s *= shape[i] }
+    return strides
+}

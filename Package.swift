@@ -5,6 +5,7 @@ let package = Package(
     name: "DepthDiffusion",
     products: [
         .library(name: "DepthDiffusion", targets: ["DepthDiffusion"]),
+        .library(name: "DepthDiffusionImageIO", targets: ["DepthDiffusionImageIO"]),
         .executable(name: "depth-bench", targets: ["depth-bench"]),
         .executable(name: "list-backends", targets: ["list-backends"]),
     ],
@@ -16,6 +17,13 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL",
                        providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
+        .target(
+            name: "DepthDiffusionImageIO",
+            dependencies: ["CPNG", "CTurboJPEG"],
+            path: "Sources/DepthDiffusionImageIO"
+        ),
         .target(
             name: "DepthDiffusion",
             dependencies: ["COpenBLAS", "COpenCL"],
@@ -34,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DepthDiffusionTests",
-            dependencies: ["DepthDiffusion"],
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO"],
             path: "Tests/DepthDiffusionTests",
             exclude: ["Fixtures"]
         ),

@@ -10,7 +10,7 @@ public enum BackendKind: Equatable, Sendable, CustomStringConvertible {
     case cpu
     /// The OpenCL backend on a device (`nil` picks the first GPU, then any device).
     case opencl(device: OpenCLDeviceSelector?)
-    /// OpenCL on a GPU when one exists and the backend is available, the CPU otherwise.
+    /// OpenCL on a GPU when one exists, the CPU otherwise.
     case auto
 
     /// Environment variable that overrides the requested backend.
@@ -47,8 +47,14 @@ public enum BackendKind: Equatable, Sendable, CustomStringConvertible {
         }
         switch kind {
         case .cpu: return CPUBackend()
-        case .auto: return CPUBackend()
-        case .opencl: throw BackendError.unavailable("the OpenCL backend is not available in this build yet; use --backend cpu (or auto)")
+        case .opencl(let selector): return try OpenCLBackend(device: selector)
+        case .auto:
+            // A GPU through OpenCL when there is one, the CPU otherwise (PoCL's CPU device is not faster than OpenBLAS).
+            if let gpu = OpenCLPlatforms.devices().first(where: \.isGPU),
+               let backend = try? OpenCLBackend(device: OpenCLDeviceSelector(platform: gpu.platformIndex, device: gpu.deviceIndex)) {
+                return backend
+            }
+            return CPUBackend()
         }
     }
 
@@ -56,8 +62,7 @@ public enum BackendKind: Equatable, Sendable, CustomStringConvertible {
     public static func available() -> [(kind: BackendKind, description: String)] {
         var list: [(BackendKind, String)] = [(.cpu, CPUBackend().deviceDescription)]
         for d in OpenCLPlatforms.devices() {
-            list.append((.opencl(device: OpenCLDeviceSelector(platform: d.platformIndex, device: d.deviceIndex)),
-                         d.summary + " — OpenCL backend not available in this build yet"))
+            list.append((.opencl(device: OpenCLDeviceSelector(platform: d.platformIndex, device: d.deviceIndex)), d.summary))
         }
         return list
     }

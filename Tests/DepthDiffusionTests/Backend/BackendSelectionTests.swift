@@ -20,10 +20,15 @@ final class BackendSelectionTests: XCTestCase {
         XCTAssertEqual(try BackendKind.cpu.makeBackend(environment: [:]).name, "cpu")
     }
 
-    func testOpenCLReportsUnavailable() {
-        XCTAssertThrowsError(try BackendKind.opencl(device: nil).makeBackend(environment: [:])) { error in
-            XCTAssertTrue("\(error)".contains("not available"), "\(error)")
+    func testOpenCLDeviceSelection() throws {
+        XCTAssertThrowsError(try BackendKind.opencl(device: OpenCLDeviceSelector(platform: 99, device: 0)).makeBackend(environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("no OpenCL device"), "\(error)")
         }
+        guard !OpenCLPlatforms.devices().isEmpty else { return }
+        let backend = try BackendKind.opencl(device: nil).makeBackend(environment: [:])
+        XCTAssertEqual(backend.name, "opencl")
+        XCTAssertTrue(backend.deviceDescription.contains("GEMM tile"), backend.deviceDescription)
+        XCTAssertEqual(try BackendKind.cpu.makeBackend(environment: [BackendKind.environmentVariable: "opencl:0:0"]).name, "opencl")
     }
 
     func testAvailableListsCPUAndDescribesDevices() {

@@ -1,0 +1,55 @@
+import COpenCL
+import Foundation
+
+/// Device memory of the OpenCL backend, recycled through the device's pool when released.
+final class OpenCLBuffer: DeviceBuffer {
+    let count: Int
+    let mem: cl_mem
+    let bytes: Int
+    private let pool: OpenCLBufferPool
+
+    init(count: Int, context: OpenCLDeviceContext) throws {
+        self.count = count
+        bytes = BufferPool.roundedBytes(max(count, 1) * MemoryLayout<Float>.stride)
+        pool = context.pool
+        mem = try pool.take(bytes) ?? context.createMem(bytes)
+    }
+
+    deinit { pool.give(mem, bytes) }
+}
+
+/// Released device buffers keyed by size, so the denoising loop reuses allocations instead of
+/// creating and releasing `cl_mem` objects every step. Holds at most `limitBytes`.
+final class OpenCLBufferPool: @unchecked Sendable {
+    private var free: [Int: [cl_mem]] = [:]
+    private var held = 0
+    private let lock = NSLock()
+    let limitBytes: Int
+
+    init(limitBytes: Int) { self.limitBytes = limitBytes }
+
+    func take(_ bytes: Int) -> cl_mem? {
+        lock.lock(); defer { lock.unlock() }
+        guard var list = free[bytes], let mem = list.popLast() else { return nil }
+        free[bytes] = list
+        held -= bytes
+        return mem
+    }
+
+    func give(_ mem: cl_mem, _ bytes: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if held + bytes > limitBytes {
+            clReleaseMemObject(mem)
+            return
+        }
+        free[bytes, default: []].append(mem)
+        held += bytes
+    }
+
+    /// Releases every cached buffer.
+    func trim() {
+        lock.lock(); defer { lock.unlock() }
+        for list in free.values { for mem in list { clReleaseMemObject(mem) } }
+        free.removeAll(); held = 0
+    }
+}

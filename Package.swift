@@ -24,9 +24,10 @@ let package = Package(
             dependencies: ["CPNG", "CTurboJPEG"],
             path: "Sources/DepthDiffusionImageIO"
         ),
+        .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),
         .target(
             name: "DepthDiffusion",
-            dependencies: ["COpenBLAS", "COpenCL"],
+            dependencies: ["COpenBLAS", "COpenCL", "CDepthKernels"],
             path: "Sources/DepthDiffusion"
         ),
         .executableTarget(

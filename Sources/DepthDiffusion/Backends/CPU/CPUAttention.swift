@@ -1,3 +1,5 @@
+import CDepthKernels
+
 // Blocked attention on the CPU backend.
 //
 // For each batch and head, queries are processed in blocks of rows: S = scale · Q_blk Kᵀ (one GEMM),
@@ -40,33 +42,5 @@ extension CPUBackend {
     }
 }
 
-/// In-place softmax of the first `n` elements of a row (n ≥ 1 for a meaningful result; n = 0 leaves it untouched).
-@inline(__always) func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
-    guard n > 0 else { return }
-    var mv = F16x(repeating: -.infinity)
-    var i = 0
-    while i + 16 <= n { mv = pointwiseMax(mv, UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self)); i += 16 }
-    var m = mv.max()
-    while i < n { m = max(m, row[i]); i += 1 }
-    var sv = F16x()
-    i = 0
-    while i + 16 <= n {
-        let e = simdExp(UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self) - m)
-        UnsafeMutableRawPointer(row + i).storeBytes(of: e, as: F16x.self)
-        sv += e; i += 16
-    }
-    var sum = sv.sum()
-    if i < n {
-        var t = F16x(repeating: -.infinity)
-        for j in 0..<(n - i) { t[j] = row[i + j] - m }
-        let e = simdExp(t)
-        for j in 0..<(n - i) { row[i + j] = e[j]; sum += e[j] }
-    }
-    let inv = 1 / sum
-    i = 0
-    while i + 16 <= n {
-        let e = UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self) * inv
-        UnsafeMutableRawPointer(row + i).storeBytes(of: e, as: F16x.self); i += 16
-    }
-    while i < n { row[i] *= inv; i += 1 }
-}
+/// In-place softmax of the first `n` elements of a row (n = 0 leaves it untouched).
+@inline(__always) func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) { dd_softmax(row, n) }

@@ -43,6 +43,9 @@ public final class DPTForDepthEstimation {
         }
     }
 
+    /// The backend holding the parameters (inputs must live there too).
+    public var backend: ComputeBackend { layernorm.weight.backend }
+
     /// Loads `config.json` and the safetensors weights of a `depth_estimator` folder.
     public convenience init(folder: URL, backend: ComputeBackend) throws {
         let config = try DPTConfig(contentsOf: folder.appendingPathComponent("config.json"))

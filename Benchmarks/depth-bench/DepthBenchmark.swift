@@ -30,7 +30,8 @@ struct DepthBenchmark: ParsableCommand {
         let once = {
             let y = try dpt(x)
             try backend.synchronize()
-            range = try backend.minMax(y).min.first.map { ($0, try backend.minMax(y).max[0]) } ?? (0, 0)
+            let extremes = try backend.minMax(y)
+            range = (extremes.min[0], extremes.max[0])
         }
         try once()  // warm-up
         let times = try (0..<options.iterations).map { _ in try measure(once) }

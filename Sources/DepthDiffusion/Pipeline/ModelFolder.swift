@@ -55,19 +55,16 @@ public struct ModelFolder {
     /// The weights of a component: float32 safetensors first (or the requested variant), then `fp16`.
     public func weights(_ component: String) throws -> SafeTensorsCollection {
         let dir = folder(component)
-        let variants: [String?] = variant.map { [$0, nil] } ?? [nil, "fp16"]
-        for v in variants {
-            let names = SafeTensorsCollection.candidateFileNames(variant: v, allowVariantFallback: false)
-            if names.contains(where: { FileManager.default.fileExists(atPath: dir.appendingPathComponent($0).path) }) {
-                return try SafeTensorsCollection(url: dir, variant: v, allowVariantFallback: false)
+        do {
+            return try SafeTensorsCollection(url: dir, variant: variant)
+        } catch SafeTensorsError.noWeightsFound {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            if files.contains(where: { $0.hasSuffix(".bin") || $0.hasSuffix(".ckpt") || $0.hasSuffix(".pt") }) {
+                throw PipelineError.unsupportedWeights(component: component, path: dir.path,
+                    detail: "only PyTorch pickle (.bin) weights were found; this library reads safetensors only. Convert with "
+                        + "`python -c \"from diffusers import StableDiffusionDepth2ImgPipeline as P; P.from_pretrained('DIR').save_pretrained('OUT', safe_serialization=True)\"`")
             }
+            throw PipelineError.missingComponent(name: "\(component) weights", path: dir.appendingPathComponent("*.safetensors").path)
         }
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        if files.contains(where: { $0.hasSuffix(".bin") || $0.hasSuffix(".ckpt") || $0.hasSuffix(".pt") }) {
-            throw PipelineError.unsupportedWeights(component: component, path: dir.path,
-                detail: "only PyTorch pickle (.bin) weights were found; this library reads safetensors only. Convert with "
-                    + "`python -c \"from diffusers import StableDiffusionDepth2ImgPipeline as P; P.from_pretrained('DIR').save_pretrained('OUT', safe_serialization=True)\"`")
-        }
-        throw PipelineError.missingComponent(name: "\(component) weights", path: dir.appendingPathComponent("*.safetensors").path)
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+
+/// The text normalisation and word splitting of transformers' `CLIPTokenizer` (transformers 5, backed by
+/// the `tokenizers` library).
+///
+/// Normalizer: `NFC`, then every run of Unicode white space (`\s+`, the `White_Space` property) becomes one
+/// space, then each code point is lowercased on its own (full case mapping without context, so `Σ` is
+/// always `σ` and `İ` becomes `i̇`). There is no ftfy fix-up and no HTML unescaping: `&amp;` stays three
+/// words. Pre-tokenizer: the CLIP pattern
+/// `'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` keeps its matches and drops the rest
+/// (the spaces); each digit is its own word.
+enum CLIPPreTokenizer {
+    /// NFC, white-space collapse and per-code-point lowercasing, as a list of code points.
+    static func normalize<S: StringProtocol>(_ text: S) -> [Unicode.Scalar] {
+        let nfc = String(text).precomposedStringWithCanonicalMapping
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(nfc.unicodeScalars.count)
+        var inSpace = false
+        for scalar in nfc.unicodeScalars {
+            if scalar.value < 0x80 {
+                let v = scalar.value
+                if v == 0x20 || (0x09...0x0D).contains(v) {
+                    if !inSpace { out.append(" ") }
+                    inSpace = true
+                    continue
+                }
+                inSpace = false
+                out.append((0x41...0x5A).contains(v) ? Unicode.Scalar(v + 0x20)! : scalar)
+                continue
+            }
+            if scalar.properties.isWhitespace {
+                if !inSpace { out.append(" ") }
+                inSpace = true
+                continue
+            }
+            inSpace = false
+            if scalar.properties.changesWhenLowercased {
+                out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func isLetter(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return (0x61...0x7A).contains(s.value) || (0x41...0x5A).contains(s.value) }
+        switch s.properties.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        default: return false
+        }
+    }
+
+    static func isNumber(_ s: Unicode.Scalar) -> Bool {
+        if s.value < 0x80 { return (0x30...0x39).contains(s.value) }
+        switch s.properties.generalCategory {
+        case .decimalNumber, .letterNumber, .otherNumber: return true
+        default: return false
+        }
+    }
+
+    static func isSpace(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x80 ? (s.value == 0x20 || (0x09...0x0D).contains(s.value)) : s.properties.isWhitespace
+    }
+
+    /// Splits normalized code points into words with the CLIP pattern (matches kept, the rest dropped).
+    static func split(_ scalars: ArraySlice<Unicode.Scalar>) -> [String] {
+        var words: [String] = []
+        var i = scalars.startIndex
+        let end = scalars.endIndex
+        func word(_ range: Range<Int>) -> String {
+            var s = String.UnicodeScalarView()
+            s.append(contentsOf: scalars[range])
+            return String(s)
+        }
+        while i < end {
+            let c = scalars[i]
+            // Contractions come first in the alternation: 's 't 'm 'd 're 've 'll.
+            if c == "'" && i + 1 < end {
+                let n = scalars[i + 1]
+                if n == "s" || n == "t" || n == "m" || n == "d" { words.append(word(i..<(i + 2))); i += 2; continue }
+                if i + 2 < end {
+                    let m = scalars[i + 2]
+                    if (n == "r" && m == "e") || (n == "v" && m == "e") || (n == "l" && m == "l") {
+                        words.append(word(i..<(i + 3))); i += 3; continue
+                    }
+                }
+            }
+            if isLetter(c) {
+                var j = i + 1
+                while j < end && isLetter(scalars[j]) { j += 1 }
+                words.append(word(i..<j)); i = j
+            } else if isNumber(c) {
+                words.append(word(i..<(i + 1))); i += 1
+            } else if isSpace(c) {
+                i += 1
+            } else {
+                var j = i + 1
+                while j < end, !isSpace(scalars[j]), !isLetter(scalars[j]), !isNumber(scalars[j]) { j += 1 }
+                words.append(word(i..<j)); i = j
+            }
+        }
+        return words
+    }
+}

@@ -45,6 +45,75 @@ final class BytePairEncoder: @unchecked Sendable {
 
     private static func key(_ a: Int32, _ b: Int32) -> UInt64 { UInt64(UInt32(bitPattern: a)) << 32 | UInt64(UInt32(bitPattern: b)) }
 
+    /// A merge candidate: the pair starting at symbol `position`, which would become `result`.
+    private struct Candidate {
+        var rank: Int32, position: Int32, result: Int32
+        /// Lower rank first, then the leftmost position (the order of `tokenizers`' priority queue).
+        func precedes(_ o: Candidate) -> Bool { rank != o.rank ? rank < o.rank : position < o.position }
+    }
+
+    /// Applies merges to a word's symbols in O(n log n): a doubly linked list of symbols and a binary
+    /// min-heap of candidate pairs; stale candidates (a side already merged away) are skipped when popped.
+    private func merge(_ initial: [Int32]) -> [Int32] {
+        let n = initial.count
+        guard n > 1 else { return initial }
+        var ids = initial
+        var next = (0..<n).map { Int32($0 + 1) }, prev = (0..<n).map { Int32($0 - 1) }
+        next[n - 1] = -1
+        var alive = [Bool](repeating: true, count: n)
+        var heap: [Candidate] = []
+        heap.reserveCapacity(n)
+        func push(_ c: Candidate) {
+            heap.append(c)
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard heap[i].precedes(heap[parent]) else { break }
+                heap.swapAt(i, parent); i = parent
+            }
+        }
+        func pop() -> Candidate {
+            let top = heap[0]
+            let last = heap.removeLast()
+            if !heap.isEmpty {
+                heap[0] = last
+                var i = 0
+                while true {
+                    let l = 2 * i + 1, r = l + 1
+                    var m = i
+                    if l < heap.count && heap[l].precedes(heap[m]) { m = l }
+                    if r < heap.count && heap[r].precedes(heap[m]) { m = r }
+                    if m == i { break }
+                    heap.swapAt(i, m); i = m
+                }
+            }
+            return top
+        }
+        func consider(_ left: Int) {
+            let right = Int(next[left])
+            guard right >= 0, let m = merges[Self.key(ids[left], ids[right])] else { return }
+            push(Candidate(rank: m.rank, position: Int32(left), result: m.result))
+        }
+        for i in 0..<(n - 1) { consider(i) }
+        while !heap.isEmpty {
+            let c = pop()
+            let left = Int(c.position)
+            guard alive[left], next[left] >= 0 else { continue }
+            let right = Int(next[left])
+            guard let m = merges[Self.key(ids[left], ids[right])], m.result == c.result else { continue }
+            ids[left] = c.result
+            alive[right] = false
+            next[left] = next[right]
+            if next[right] >= 0 { prev[Int(next[right])] = Int32(left) }
+            if prev[left] >= 0 { consider(Int(prev[left])) }
+            consider(left)
+        }
+        var out: [Int32] = []
+        var i = 0
+        while i >= 0 { out.append(ids[i]); i = Int(next[i]) }
+        return out
+    }
+
     /// The token ids of one pre-tokenized word.
     func encode(word: String) -> [Int32] {
         let bytes = Array(word.utf8)
@@ -56,18 +125,7 @@ final class BytePairEncoder: @unchecked Sendable {
             lock.unlock()
             if let hit { return hit }
         }
-        var symbols = bytes.indices.map { $0 == bytes.count - 1 ? finalByteIDs[Int(bytes[$0])] : byteIDs[Int(bytes[$0])] }
-        while symbols.count > 1 {
-            var best: (index: Int, merge: Merge)? = nil
-            for i in 0..<(symbols.count - 1) {
-                if let m = merges[Self.key(symbols[i], symbols[i + 1])], best == nil || m.rank < best!.merge.rank {
-                    best = (i, m)
-                }
-            }
-            guard let best else { break }
-            symbols[best.index] = best.merge.result
-            symbols.remove(at: best.index + 1)
-        }
+        let symbols = merge(bytes.indices.map { $0 == bytes.count - 1 ? finalByteIDs[Int(bytes[$0])] : byteIDs[Int(bytes[$0])] })
         if cacheable {
             lock.lock()
             if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }

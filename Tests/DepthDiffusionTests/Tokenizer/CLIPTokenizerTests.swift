@@ -71,6 +71,19 @@ final class CLIPTokenizerTests: XCTestCase {
         XCTAssertEqual(t.encode("a b c", length: 4), [49406, 320, 321, 49407])
     }
 
+    /// BPE is O(n log n) per word: a 100 000-letter word (not cached) tokenizes quickly.
+    func testVeryLongWordIsFast() throws {
+        let t = try tokenizer()
+        var random = TestRandom(seed: 5)
+        let word = String(String.UnicodeScalarView((0..<100_000).map { _ in Unicode.Scalar(UInt8(97 + random.int(0...25))) }))
+        let start = Date()
+        let ids = t.encode(word)
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertEqual(ids.count, 77)
+        XCTAssertLessThan(seconds, 5, "took \(seconds) s")
+        print(String(format: "[tokenizer] 100 000-letter word: %.0f ms", seconds * 1000))
+    }
+
     func testInMemoryVocabulary() throws {
         var vocabulary: [String: Int32] = [:]
         for (i, c) in ByteLevelAlphabet.characters.enumerated() {

@@ -9,14 +9,25 @@ import Foundation
 /// words. Pre-tokenizer: the CLIP pattern
 /// `'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` keeps its matches and drops the rest
 /// (the spaces); each digit is its own word.
+///
+/// Unicode version: the reference matches with Oniguruma's Unicode 16 tables and lowercases with Rust's
+/// (Unicode 16); Swift 6.3 knows Unicode 17. Code points first assigned after Unicode 16 are therefore
+/// treated as unassigned (neither letter nor number, not lowercased), which is what transformers does
+/// with them (checked over every code point against tokenizers 0.23).
 enum CLIPPreTokenizer {
+    /// Whether `scalar` was assigned after the reference's Unicode version (16.0).
+    static func isNewerThanReference(_ p: Unicode.Scalar.Properties) -> Bool {
+        guard let age = p.age else { return false }
+        return age.major > 16
+    }
+
     /// NFC, white-space collapse and per-code-point lowercasing, as a list of code points.
     static func normalize<S: StringProtocol>(_ text: S) -> [Unicode.Scalar] {
         let nfc = String(text).precomposedStringWithCanonicalMapping
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(nfc.unicodeScalars.count)
         var inSpace = false
-        for scalar in nfc.unicodeScalars {
+        for scalar in composingHangulLVT(nfc.unicodeScalars) {
             if scalar.value < 0x80 {
                 let v = scalar.value
                 if v == 0x20 || (0x09...0x0D).contains(v) {
@@ -34,8 +45,24 @@ enum CLIPPreTokenizer {
                 continue
             }
             inSpace = false
-            if scalar.properties.changesWhenLowercased {
+            if scalar.properties.changesWhenLowercased && !isNewerThanReference(scalar.properties) {
                 out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Completes Foundation's NFC on Linux, which leaves an LV Hangul syllable followed by a trailing
+    /// consonant jamo (U+AC70 U+11B1) uncomposed; NFC (and the reference) gives one LVT syllable (U+AC7A).
+    static func composingHangulLVT(_ scalars: String.UnicodeScalarView) -> [Unicode.Scalar] {
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(scalars.count)
+        for scalar in scalars {
+            if let lv = out.last?.value, (0xAC00...0xD7A3).contains(lv), (lv - 0xAC00) % 28 == 0,
+               (0x11A8...0x11C2).contains(scalar.value), let lvt = Unicode.Scalar(lv + scalar.value - 0x11A7) {
+                out[out.count - 1] = lvt
             } else {
                 out.append(scalar)
             }
@@ -45,16 +72,18 @@ enum CLIPPreTokenizer {
 
     static func isLetter(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return (0x61...0x7A).contains(s.value) || (0x41...0x5A).contains(s.value) }
-        switch s.properties.generalCategory {
-        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return true
+        let p = s.properties
+        switch p.generalCategory {
+        case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter: return !isNewerThanReference(p)
         default: return false
         }
     }
 
     static func isNumber(_ s: Unicode.Scalar) -> Bool {
         if s.value < 0x80 { return (0x30...0x39).contains(s.value) }
-        switch s.properties.generalCategory {
-        case .decimalNumber, .letterNumber, .otherNumber: return true
+        let p = s.properties
+        switch p.generalCategory {
+        case .decimalNumber, .letterNumber, .otherNumber: return !isNewerThanReference(p)
         default: return false
         }
     }

@@ -30,17 +30,31 @@ final class CLIPTokenizerTests: XCTestCase {
 
     /// Exact ids against transformers' `CLIPTokenizer(text, padding="max_length", max_length=77, truncation=True)`.
     func testMatchesTransformersOnEveryFixtureString() throws {
+        try checkCases(fixtureURL("tokenizer/cases.json"), minimum: 200)
+    }
+
+    /// Opt-in: `TOKENIZER_EXTRA_CASES=/path/cases.json` checks a larger file in the same format (for example
+    /// thousands of random strings over many Unicode blocks, written with the reference env).
+    func testMatchesTransformersOnExtraCases() throws {
+        guard let path = ProcessInfo.processInfo.environment["TOKENIZER_EXTRA_CASES"] else {
+            throw XCTSkip("set TOKENIZER_EXTRA_CASES to a cases.json file to run")
+        }
+        try checkCases(URL(fileURLWithPath: path), minimum: 1)
+    }
+
+    private func checkCases(_ url: URL, minimum: Int) throws {
         let t = try tokenizer()
-        let data = try Data(contentsOf: fixtureURL("tokenizer/cases.json"))
+        let data = try Data(contentsOf: url)
         let fixture = try JSONDecoder().decode(Cases.self, from: data)
-        XCTAssertGreaterThanOrEqual(fixture.cases.count, 200)
+        XCTAssertGreaterThanOrEqual(fixture.cases.count, minimum)
         var failures = 0
         let start = Date()
         for c in fixture.cases {
             let ids = t.encode(c.text)
             if ids != c.ids {
                 failures += 1
-                XCTFail("\(c.text.debugDescription): got \(ids.prefix(20)), expected \(c.ids.prefix(20))")
+                let first = (0..<min(ids.count, c.ids.count)).first { ids[$0] != c.ids[$0] } ?? min(ids.count, c.ids.count)
+                XCTFail("\(c.text.debugDescription): ids differ from index \(first): got \(ids[first...].prefix(12)), expected \(c.ids[first...].prefix(12))")
             }
             if let full = c.untruncated {
                 XCTAssertEqual([t.bosID] + t.tokenize(c.text) + [t.eosID], full, "untruncated \(c.text.debugDescription)")

@@ -10,10 +10,10 @@ import Foundation
 /// `'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+` keeps its matches and drops the rest
 /// (the spaces); each digit is its own word.
 ///
-/// Unicode version: the reference matches with Oniguruma's Unicode 16 tables and lowercases with Rust's
-/// (Unicode 16); Swift 6.3 knows Unicode 17. Code points first assigned after Unicode 16 are therefore
-/// treated as unassigned (neither letter nor number, not lowercased), which is what transformers does
-/// with them (checked over every code point against tokenizers 0.23).
+/// Unicode versions: the reference matches `\p{L}`/`\p{N}` with Oniguruma's Unicode 16 tables, while Swift 6.3
+/// knows Unicode 17, so code points first assigned after Unicode 16 are neither letters nor numbers here
+/// (checked over every code point against tokenizers 0.23); lowercasing (Rust's tables) already knows them.
+/// Its NFC uses Unicode 9.0 tables: see ``referenceNFC(_:)``.
 enum CLIPPreTokenizer {
     /// Whether `scalar` was assigned after the reference's Unicode version (16.0).
     static func isNewerThanReference(_ p: Unicode.Scalar.Properties) -> Bool {
@@ -23,7 +23,7 @@ enum CLIPPreTokenizer {
 
     /// NFC, white-space collapse and per-code-point lowercasing, as a list of code points.
     static func normalize<S: StringProtocol>(_ text: S) -> [Unicode.Scalar] {
-        let nfc = String(text).precomposedStringWithCanonicalMapping
+        let nfc = referenceNFC(String(text))
         var out: [Unicode.Scalar] = []
         out.reserveCapacity(nfc.unicodeScalars.count)
         var inSpace = false
@@ -45,13 +45,59 @@ enum CLIPPreTokenizer {
                 continue
             }
             inSpace = false
-            if scalar.properties.changesWhenLowercased && !isNewerThanReference(scalar.properties) {
+            if scalar.properties.changesWhenLowercased {
                 out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
             } else {
                 out.append(scalar)
             }
         }
         return out
+    }
+
+    /// Whether the reference's normalization tables (Unicode 9.0, in the `unicode-normalization-alignments`
+    /// crate) lack this combining mark's class: marks from Unicode 10 on count as starters (class 0) there.
+    static func isMarkUnknownToReferenceNFC(_ s: Unicode.Scalar) -> Bool {
+        guard s.value >= 0x300 else { return false }
+        let p = s.properties
+        guard p.canonicalCombiningClass.rawValue > 0, let age = p.age else { return false }
+        return age.major > 9
+    }
+
+    /// NFC as the reference computes it: marks it does not know (``isMarkUnknownToReferenceNFC(_:)``) are
+    /// starters, so nothing is reordered across them. The text is normalized in pieces split before and
+    /// after each such mark, which is left as it is.
+    ///
+    /// The Tibetan vowel signs U+0F73, U+0F75 and U+0F81 (class 0, decomposing to two marks, excluded from
+    /// composition) are decomposed first: Foundation on Linux does not reorder the marks that follow them.
+    static func referenceNFC(_ original: String) -> String {
+        var text = original
+        if text.unicodeScalars.contains(where: { $0.value == 0x0F73 || $0.value == 0x0F75 || $0.value == 0x0F81 }) {
+            var view = String.UnicodeScalarView()
+            for s in text.unicodeScalars {
+                switch s.value {
+                case 0x0F73: view.append(contentsOf: ["\u{0F71}", "\u{0F72}"])
+                case 0x0F75: view.append(contentsOf: ["\u{0F71}", "\u{0F74}"])
+                case 0x0F81: view.append(contentsOf: ["\u{0F71}", "\u{0F80}"])
+                default: view.append(s)
+                }
+            }
+            text = String(view)
+        }
+        guard text.unicodeScalars.contains(where: isMarkUnknownToReferenceNFC) else {
+            return text.precomposedStringWithCanonicalMapping
+        }
+        var result = String.UnicodeScalarView(), piece = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isMarkUnknownToReferenceNFC(scalar) {
+                result.append(contentsOf: String(piece).precomposedStringWithCanonicalMapping.unicodeScalars)
+                result.append(scalar)
+                piece = String.UnicodeScalarView()
+            } else {
+                piece.append(scalar)
+            }
+        }
+        result.append(contentsOf: String(piece).precomposedStringWithCanonicalMapping.unicodeScalars)
+        return String(result)
     }
 
     /// Completes Foundation's NFC on Linux, which leaves an LV Hangul syllable followed by a trailing

@@ -6,5 +6,5 @@ struct DepthBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "depth-bench",
         abstract: "Times DepthDiffusion's operations and models.",
-        subcommands: [OpsBenchmark.self, DepthBenchmark.self])
+        subcommands: [OpsBenchmark.self, TextEncoderBenchmark.self, DepthBenchmark.self])
 }

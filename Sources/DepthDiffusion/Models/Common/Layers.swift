@@ -1,11 +1,11 @@
-// Minimal wrappers over the backend's tensor-level operations for the PyTorch modules every model uses.
-// Each reads `weight` / `bias` from the binder scope it is given.
+// Minimal PyTorch layer wrappers: each binds `weight`/`bias` from its scope and applies one backend op.
 
-/// PyTorch `nn.Linear`: `x · weightᵀ + bias` with `weight` `[out, in]`.
+/// PyTorch `nn.Linear`: `x · weightᵀ + bias` over the last dimension.
 public struct Linear {
     public let weight: Tensor
     public let bias: Tensor?
 
+    /// Binds `weight` `[outFeatures, inFeatures]` and, when `bias` is true, `bias` `[outFeatures]`.
     public init(_ binder: WeightBinder, inFeatures: Int, outFeatures: Int, bias: Bool = true) throws {
         weight = try binder.tensor("weight", shape: [outFeatures, inFeatures])
         self.bias = bias ? try binder.tensor("bias", shape: [outFeatures]) : nil
@@ -16,54 +16,58 @@ public struct Linear {
     }
 }
 
-/// PyTorch `nn.Conv2d` (groups 1, dilation 1) with symmetric zero padding.
+/// PyTorch `nn.Conv2d` (dilation 1, groups 1) on NCHW tensors.
 public struct Conv2d {
     public let weight: Tensor
     public let bias: Tensor?
     public let stride: Int
-    public let padding: Int
+    public let padding: Padding2D
 
+    /// Binds `weight` `[outChannels, inChannels, kernelSize, kernelSize]` and, when `bias` is true, `bias`.
     public init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
-                padding: Int = 0, bias: Bool = true) throws {
+                padding: Padding2D = .zero, bias: Bool = true) throws {
         weight = try binder.tensor("weight", shape: [outChannels, inChannels, kernelSize, kernelSize])
         self.bias = bias ? try binder.tensor("bias", shape: [outChannels]) : nil
-        self.stride = stride; self.padding = padding
+        self.stride = stride
+        self.padding = padding
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try x.backend.conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: .uniform(padding))
+        try x.backend.conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: padding)
     }
 }
 
-/// PyTorch `nn.GroupNorm(groups, channels, eps)` with affine parameters.
+/// PyTorch `nn.GroupNorm` on `[N, C, ...]`, optionally fused with a following SiLU.
 public struct GroupNorm {
-    public let weight: Tensor
-    public let bias: Tensor
     public let groups: Int
     public let eps: Float
+    public let weight: Tensor?
+    public let bias: Tensor?
 
-    public init(_ binder: WeightBinder, groups: Int, channels: Int, eps: Float = 1e-5) throws {
-        weight = try binder.tensor("weight", shape: [channels])
-        bias = try binder.tensor("bias", shape: [channels])
-        self.groups = groups; self.eps = eps
+    /// Binds `weight` and `bias` `[channels]` when `affine` is true.
+    public init(_ binder: WeightBinder, groups: Int, channels: Int, eps: Float = 1e-5, affine: Bool = true) throws {
+        self.groups = groups
+        self.eps = eps
+        weight = affine ? try binder.tensor("weight", shape: [channels]) : nil
+        bias = affine ? try binder.tensor("bias", shape: [channels]) : nil
     }
 
-    /// The normalised input, optionally followed by SiLU (fused).
     public func callAsFunction(_ x: Tensor, silu: Bool = false) throws -> Tensor {
         try x.backend.groupNorm(x, groups: groups, gamma: weight, beta: bias, eps: eps, silu: silu)
     }
 }
 
-/// PyTorch `nn.LayerNorm(dim, eps)` over the last dimension, with affine parameters.
+/// PyTorch `nn.LayerNorm` over the last dimension.
 public struct LayerNorm {
-    public let weight: Tensor
-    public let bias: Tensor
     public let eps: Float
+    public let weight: Tensor?
+    public let bias: Tensor?
 
-    public init(_ binder: WeightBinder, dim: Int, eps: Float = 1e-5) throws {
-        weight = try binder.tensor("weight", shape: [dim])
-        bias = try binder.tensor("bias", shape: [dim])
+    /// Binds `weight` and `bias` `[dim]` when `affine` is true.
+    public init(_ binder: WeightBinder, dim: Int, eps: Float = 1e-5, affine: Bool = true) throws {
         self.eps = eps
+        weight = affine ? try binder.tensor("weight", shape: [dim]) : nil
+        bias = affine ? try binder.tensor("bias", shape: [dim]) : nil
     }
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {

@@ -10,13 +10,13 @@ struct DPTDepthEstimationHead {
         let f = config.fusionHiddenSize
         if config.addProjection {
             guard f == 256 else { throw DPTError.invalidConfig("add_projection needs fusion_hidden_size 256 (transformers hard-codes it)") }
-            projection = try Conv2d(binder.scope("projection"), inChannels: 256, outChannels: 256, kernelSize: 3, padding: 1)
+            projection = try Conv2d(binder.scope("projection"), inChannels: 256, outChannels: 256, kernelSize: 3, padding: .uniform(1))
         } else {
             projection = nil
         }
         let head = binder.scope("head")
-        conv0 = try Conv2d(head.scope(0), inChannels: f, outChannels: f / 2, kernelSize: 3, padding: 1)
-        conv2 = try Conv2d(head.scope(2), inChannels: f / 2, outChannels: 32, kernelSize: 3, padding: 1)
+        conv0 = try Conv2d(head.scope(0), inChannels: f, outChannels: f / 2, kernelSize: 3, padding: .uniform(1))
+        conv2 = try Conv2d(head.scope(2), inChannels: f / 2, outChannels: 32, kernelSize: 3, padding: .uniform(1))
         conv4 = try Conv2d(head.scope(4), inChannels: 32, outChannels: 1, kernelSize: 1)
         headInIndex = config.headInIndex
     }

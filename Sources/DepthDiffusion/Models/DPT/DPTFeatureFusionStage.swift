@@ -55,8 +55,8 @@ struct DPTPreActResidualLayer {
     let convolution2: Conv2d
 
     init(_ binder: WeightBinder, channels: Int, bias: Bool) throws {
-        convolution1 = try Conv2d(binder.scope("convolution1"), inChannels: channels, outChannels: channels, kernelSize: 3, padding: 1, bias: bias)
-        convolution2 = try Conv2d(binder.scope("convolution2"), inChannels: channels, outChannels: channels, kernelSize: 3, padding: 1, bias: bias)
+        convolution1 = try Conv2d(binder.scope("convolution1"), inChannels: channels, outChannels: channels, kernelSize: 3, padding: .uniform(1), bias: bias)
+        convolution2 = try Conv2d(binder.scope("convolution2"), inChannels: channels, outChannels: channels, kernelSize: 3, padding: .uniform(1), bias: bias)
     }
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {

@@ -22,6 +22,7 @@ public final class DPTForDepthEstimation {
 
     /// Builds the model from `config`, reading parameters through `binder` (the root of the checkpoint).
     public init(config: DPTConfig, binder: WeightBinder) throws {
+        backend = binder.backend
         try config.validate()
         self.config = config
         let dpt = binder.scope("dpt")
@@ -44,7 +45,7 @@ public final class DPTForDepthEstimation {
     }
 
     /// The backend holding the parameters (inputs must live there too).
-    public var backend: ComputeBackend { layernorm.weight.backend }
+    public let backend: ComputeBackend
 
     /// Loads `config.json` and the safetensors weights of a `depth_estimator` folder.
     public convenience init(folder: URL, backend: ComputeBackend) throws {

@@ -9,7 +9,7 @@ struct DPTNeck {
         reassembleStage = try DPTReassembleStage(binder.scope("reassemble_stage"), config: config)
         convs = try config.neckHiddenSizes.enumerated().map { i, c in
             try Conv2d(binder.scope("convs").scope(i), inChannels: c, outChannels: config.fusionHiddenSize,
-                       kernelSize: 3, padding: 1, bias: false)
+                       kernelSize: 3, padding: .uniform(1), bias: false)
         }
         fusionStage = try DPTFeatureFusionStage(binder.scope("fusion_stage"), config: config)
     }

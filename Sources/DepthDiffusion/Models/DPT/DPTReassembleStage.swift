@@ -82,7 +82,7 @@ struct DPTReassembleLayer {
         } else if factor < 1 {
             upsample = nil
             downsample = try Conv2d(binder.scope("resize"), inChannels: channels, outChannels: channels, kernelSize: 3,
-                                    stride: Int(1 / factor), padding: 1)
+                                    stride: Int(1 / factor), padding: .uniform(1))
         } else {
             upsample = nil; downsample = nil
         }

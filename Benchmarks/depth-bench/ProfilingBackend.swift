@@ -1,0 +1,95 @@
+import DepthDiffusion
+import Foundation
+
+/// A backend that forwards every kernel to another backend and accumulates wall time per kernel
+/// (`depth-bench unet --profile`). Each kernel is followed by `synchronize()` so asynchronous backends are
+/// timed too. Benchmark-only.
+final class ProfilingBackend: ComputeBackend {
+    let inner: ComputeBackend
+    private(set) var seconds: [String: Double] = [:]
+    private(set) var calls: [String: Int] = [:]
+
+    init(_ inner: ComputeBackend) { self.inner = inner }
+
+    var name: String { inner.name }
+    var deviceDescription: String { inner.deviceDescription }
+
+    func reset() { seconds = [:]; calls = [:] }
+
+    private func timed(_ key: String, _ body: () throws -> Void) throws {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        try inner.synchronize()
+        seconds[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        calls[key, default: 0] += 1
+    }
+
+    func makeBuffer(count: Int) throws -> DeviceBuffer { try inner.makeBuffer(count: count) }
+    func upload(_ source: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
+        try inner.upload(source, to: buffer, offset: offset)
+    }
+    func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws {
+        try inner.download(buffer, offset: offset, into: destination)
+    }
+    func synchronize() throws { try inner.synchronize() }
+
+    func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
+        try timed("gemm") { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
+    }
+    func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, output: DeviceBuffer) throws {
+        let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
+        try timed("\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)") {
+            try inner.conv2d(d, input: input, weight: weight, bias: bias, output: output)
+        }
+    }
+    func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("attention L\(d.queryLength)xS\(d.keyLength) h\(d.heads)") { try inner.attention(d, q: q, k: k, v: v, output: output) }
+    }
+    func groupNorm(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?, output: DeviceBuffer) throws {
+        try timed("groupNorm") { try inner.groupNorm(d, input: input, gamma: gamma, beta: beta, output: output) }
+    }
+    func layerNorm(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?, output: DeviceBuffer) throws {
+        try timed("layerNorm") { try inner.layerNorm(rows: rows, cols: cols, eps: eps, input: input, gamma: gamma, beta: beta, output: output) }
+    }
+    func softmax(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("softmax") { try inner.softmax(rows: rows, cols: cols, input: input, output: output) }
+    }
+    func standardize(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("standardize") { try inner.standardize(rows: rows, cols: cols, eps: eps, input: input, output: output) }
+    }
+    func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("unary") { try inner.unary(op, count: count, input: input, output: output) }
+    }
+    func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("geglu") { try inner.geglu(rows: rows, cols: cols, input: input, output: output) }
+    }
+    func affine(count: Int, scale: Float, shift: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("affine") { try inner.affine(count: count, scale: scale, shift: shift, input: input, output: output) }
+    }
+    func binary(_ op: BinaryOp, _ d: BinaryDescriptor, a: DeviceBuffer, b: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("binary") { try inner.binary(op, d, a: a, b: b, output: output) }
+    }
+    func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
+        try timed("copy (permute/concat/narrow)") { try inner.copy(d, from: src, to: dst) }
+    }
+    func resize(_ d: ResizeDescriptor, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("resize") { try inner.resize(d, input: input, output: output) }
+    }
+    func maxPool2d(_ d: Pool2DDescriptor, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("maxPool2d") { try inner.maxPool2d(d, input: input, output: output) }
+    }
+    func gather(table: DeviceBuffer, dim: Int, ids: [Int32], output: DeviceBuffer) throws {
+        try timed("gather") { try inner.gather(table: table, dim: dim, ids: ids, output: output) }
+    }
+    func timestepEmbedding(_ d: TimestepEmbeddingDescriptor, timesteps: [Float], output: DeviceBuffer) throws {
+        try timed("timestepEmbedding") { try inner.timestepEmbedding(d, timesteps: timesteps, output: output) }
+    }
+    func minMax(rows: Int, cols: Int, input: DeviceBuffer, min: DeviceBuffer, max: DeviceBuffer) throws {
+        try timed("minMax") { try inner.minMax(rows: rows, cols: cols, input: input, min: min, max: max) }
+    }
+
+    /// Rows sorted by time: `{op, calls, seconds}`.
+    func report() -> [[String: Any]] {
+        seconds.sorted { $0.value > $1.value }.map { ["op": $0.key, "calls": calls[$0.key] ?? 0, "seconds": $0.value] }
+    }
+}

@@ -1,0 +1,49 @@
+/// diffusers `ResnetBlock2D` (`resnet_time_scale_shift="default"`, SiLU):
+/// `GN → SiLU → conv1 (+ time_emb_proj(SiLU(temb))) → GN → SiLU → conv2`, plus the (1x1-projected) input.
+public struct ResnetBlock2D {
+    public let norm1: GroupNorm
+    public let conv1: Conv2d
+    public let timeEmbProj: Linear?
+    public let norm2: GroupNorm
+    public let conv2: Conv2d
+    public let convShortcut: Conv2d?
+    public let outputScaleFactor: Float
+
+    /// - Parameters:
+    ///   - tembChannels: width of the time embedding, or `nil` for the VAE's blocks (no `time_emb_proj`).
+    public init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, tembChannels: Int?, groups: Int,
+                eps: Float, outputScaleFactor: Float = 1) throws {
+        norm1 = try GroupNorm(binder.scope("norm1"), groups: groups, channels: inChannels, eps: eps)
+        conv1 = try Conv2d(binder.scope("conv1"), inChannels: inChannels, outChannels: outChannels, kernelSize: 3,
+                           padding: .uniform(1))
+        timeEmbProj = try tembChannels.map {
+            try Linear(binder.scope("time_emb_proj"), inFeatures: $0, outFeatures: outChannels)
+        }
+        norm2 = try GroupNorm(binder.scope("norm2"), groups: groups, channels: outChannels, eps: eps)
+        conv2 = try Conv2d(binder.scope("conv2"), inChannels: outChannels, outChannels: outChannels, kernelSize: 3,
+                           padding: .uniform(1))
+        convShortcut = inChannels == outChannels ? nil
+            : try Conv2d(binder.scope("conv_shortcut"), inChannels: inChannels, outChannels: outChannels, kernelSize: 1)
+        self.outputScaleFactor = outputScaleFactor
+    }
+
+    /// `x` is `[B, inChannels, H, W]`; `temb` is `[B, tembChannels]` (required when the block has `time_emb_proj`).
+    public func callAsFunction(_ x: Tensor, temb: Tensor?) throws -> Tensor {
+        let backend = x.backend
+        var h = try conv1(norm1(x, silu: true))
+        if let timeEmbProj {
+            guard let temb else {
+                throw TensorError.invalidArgument(operation: "ResnetBlock2D", detail: "a time embedding is required")
+            }
+            let t = try timeEmbProj(backend.apply(.silu, temb))
+            h = try backend.add(h, t.reshaped([t.shape[0], t.shape[1], 1, 1]))
+        }
+        h = try conv2(norm2(h, silu: true))
+        var out = try backend.add(convShortcut.map { try $0(x) } ?? x, h)
+        if outputScaleFactor != 1 {
+            let divisor = try Tensor(shape: [1], data: [outputScaleFactor], on: backend)
+            out = try backend.binary(.div, out, divisor)
+        }
+        return out
+    }
+}

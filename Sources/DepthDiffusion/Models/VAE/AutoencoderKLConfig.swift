@@ -1,0 +1,94 @@
+import Foundation
+
+/// The fields of diffusers' `AutoencoderKL` `config.json`, with diffusers' defaults.
+public struct AutoencoderKLConfig: Equatable, Sendable {
+    public var inChannels = 3
+    public var outChannels = 3
+    public var blockOutChannels = [64]
+    public var layersPerBlock = 1
+    public var latentChannels = 4
+    public var normNumGroups = 32
+    /// Image size the VAE was trained on; diffusers derives its tile sizes from it.
+    public var sampleSize = 32
+    /// Latents are multiplied by this after encoding and divided by it before decoding.
+    public var scalingFactor: Float = 0.18215
+    public var useQuantConv = true
+    public var usePostQuantConv = true
+    public var midBlockAddAttention = true
+
+    public init() {}
+
+    /// stabilityai/stable-diffusion-2-depth `vae/config.json` (83.7 M parameters).
+    public static var sd2Depth: AutoencoderKLConfig {
+        var c = AutoencoderKLConfig()
+        c.blockOutChannels = [128, 256, 512, 512]
+        c.layersPerBlock = 2
+        c.sampleSize = 768
+        return c
+    }
+
+    /// Reads `config.json` (or the `config.json` inside a component folder).
+    public init(contentsOf url: URL) throws {
+        var isDir: ObjCBool = false
+        let file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
+            ? url.appendingPathComponent("config.json") : url
+        self = try decodeDiffusersConfig(Raw.self, from: file).validated()
+    }
+
+    /// Decodes the JSON text of a `config.json`.
+    public init(jsonData: Data) throws {
+        self = try decodeDiffusersConfig(Raw.self, data: jsonData, file: "vae config.json").validated()
+    }
+
+    /// Image pixels per latent pixel (`2^(levels-1)`, 8 for Stable Diffusion).
+    public var scaleFactor: Int { 1 << (blockOutChannels.count - 1) }
+
+    public func validate() throws {
+        func inconsistent(_ s: String) -> DiffusersConfigError { .inconsistent(component: "vae", detail: s) }
+        guard !blockOutChannels.isEmpty, layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, latentChannels >= 1,
+              normNumGroups >= 1, sampleSize >= 1 else { throw inconsistent("sizes must be positive") }
+        for c in blockOutChannels where c <= 0 || c % normNumGroups != 0 {
+            throw inconsistent("block_out_channels entry \(c) is not a multiple of norm_num_groups \(normNumGroups)")
+        }
+        guard scalingFactor.isFinite, scalingFactor != 0 else { throw inconsistent("scaling_factor must be non-zero") }
+    }
+
+    private struct Raw: Decodable {
+        var inChannels: Int?, outChannels: Int?, blockOutChannels: [Int]?, layersPerBlock: Int?, latentChannels: Int?
+        var normNumGroups: Int?, sampleSize: IntOrList?, scalingFactor: Float?, shiftFactor: Float?
+        var useQuantConv: Bool?, usePostQuantConv: Bool?, midBlockAddAttention: Bool?, actFn: String?
+        var downBlockTypes: [String]?, upBlockTypes: [String]?
+
+        func validated() throws -> AutoencoderKLConfig {
+            if let actFn, actFn != "silu" {
+                throw DiffusersConfigError.unsupported(component: "vae", field: "act_fn", value: actFn, supported: "silu")
+            }
+            if let shiftFactor, shiftFactor != 0 {
+                throw DiffusersConfigError.unsupported(component: "vae", field: "shift_factor", value: "\(shiftFactor)", supported: "null or 0")
+            }
+            for t in downBlockTypes ?? [] where t != "DownEncoderBlock2D" {
+                throw DiffusersConfigError.unsupported(component: "vae", field: "down_block_types", value: t, supported: "DownEncoderBlock2D")
+            }
+            for t in upBlockTypes ?? [] where t != "UpDecoderBlock2D" {
+                throw DiffusersConfigError.unsupported(component: "vae", field: "up_block_types", value: t, supported: "UpDecoderBlock2D")
+            }
+            var c = AutoencoderKLConfig()
+            if let v = inChannels { c.inChannels = v }
+            if let v = outChannels { c.outChannels = v }
+            if let v = blockOutChannels { c.blockOutChannels = v }
+            if let v = layersPerBlock { c.layersPerBlock = v }
+            if let v = latentChannels { c.latentChannels = v }
+            if let v = normNumGroups { c.normNumGroups = v }
+            if let v = sampleSize { c.sampleSize = v.values.first ?? c.sampleSize }
+            if let v = scalingFactor { c.scalingFactor = v }
+            if let v = useQuantConv { c.useQuantConv = v }
+            if let v = usePostQuantConv { c.usePostQuantConv = v }
+            if let v = midBlockAddAttention { c.midBlockAddAttention = v }
+            let n = c.blockOutChannels.count
+            if let d = downBlockTypes, d.count != n { throw DiffusersConfigError.inconsistent(component: "vae", detail: "\(d.count) down blocks for \(n) channel entries") }
+            if let u = upBlockTypes, u.count != n { throw DiffusersConfigError.inconsistent(component: "vae", detail: "\(u.count) up blocks for \(n) channel entries") }
+            try c.validate()
+            return c
+        }
+    }
+}

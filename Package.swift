@@ -21,7 +21,7 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .target(
             name: "DepthDiffusionImageIO",
-            dependencies: ["CPNG", "CTurboJPEG"],
+            dependencies: ["DepthDiffusion", "CPNG", "CTurboJPEG"],
             path: "Sources/DepthDiffusionImageIO"
         ),
         .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),

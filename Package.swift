@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "DepthDiffusionImageIO", targets: ["DepthDiffusionImageIO"]),
         .executable(name: "depth-bench", targets: ["depth-bench"]),
         .executable(name: "list-backends", targets: ["list-backends"]),
+        .executable(name: "depth2img", targets: ["depth2img"]),
+        .executable(name: "estimate-depth", targets: ["estimate-depth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,6 +42,18 @@ let package = Package(
             name: "list-backends",
             dependencies: ["DepthDiffusion"],
             path: "Examples/list-backends"
+        ),
+        .executableTarget(
+            name: "depth2img",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/depth2img"
+        ),
+        .executableTarget(
+            name: "estimate-depth",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/estimate-depth"
         ),
         .testTarget(
             name: "DepthDiffusionTests",

@@ -182,7 +182,8 @@ public final class DepthToImagePipeline {
         let resized = try backend.resize(predicted.reshaped([1, 1, h, w]), height: latentH, width: latentW,
                                          mode: .bicubic(alignCorners: false))
         let (lo, hi) = try backend.minMax(resized)
-        guard hi[0] > lo[0] else {
+        let (rawLo, rawHi) = raw.range
+        guard rawHi > rawLo, hi[0] > lo[0] else {
             throw PipelineError.invalidDepthMap("the depth map is constant (every value is \(lo[0])); it carries no depth to condition on")
         }
         // 2 · (d − min) / (max − min) − 1, in diffusers' order of float32 operations.

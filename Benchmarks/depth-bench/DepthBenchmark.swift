@@ -11,12 +11,15 @@ struct DepthBenchmark: ParsableCommand {
     @OptionGroup var options: CommonOptions
     @Option(help: "A depth_estimator folder (config.json + safetensors) to time instead of random weights.")
     var model: String?
+    @Flag(help: "Also time every kernel (synchronising after each) and report seconds per op and shape.")
+    var profile = false
 
     /// Multiply-adds x 2 of DPT-Hybrid at 384x384 (design notes §6).
     static let gflop = 255.0
 
     func run() throws {
-        let backend = try options.makeBackend()
+        let plain = try options.makeBackend()
+        let backend: ComputeBackend = profile ? ProfilingBackend(plain) : plain
         let dpt: DPTForDepthEstimation
         if let model {
             dpt = try DPTForDepthEstimation(folder: URL(fileURLWithPath: model), backend: backend)
@@ -34,6 +37,7 @@ struct DepthBenchmark: ParsableCommand {
             range = (extremes.min[0], extremes.max[0])
         }
         try once()  // warm-up
+        (backend as? ProfilingBackend)?.reset()
         let times = try (0..<options.iterations).map { _ in try measure(once) }
         if options.json {
             try printJSON([
@@ -47,6 +51,9 @@ struct DepthBenchmark: ParsableCommand {
                          h, w, times.min()!, times.map { String(format: "%.3f", $0) }.joined(separator: ", "),
                          Self.gflop / times.min()!, range.0, range.1))
             print(String(format: "peak RSS: %.0f MB", Double(peakRSSBytes()) / 1e6))
+            for row in (backend as? ProfilingBackend)?.report() ?? [] {
+                print(String(format: "  %-44@ %6d calls %9.3f s", row["op"] as? String ?? "", row["calls"] as? Int ?? 0, row["seconds"] as? Double ?? 0))
+            }
         }
     }
 }

@@ -6,12 +6,11 @@ enum ByteLevelAlphabet {
     /// The character of each byte value.
     static let characters: [Character] = {
         var table = [Character](repeating: " ", count: 256)
-        var next: UInt32 = 256
+        var next = 0
+        let shifted = Array("ĀāĂăĄąĆćĈĉĊċČčĎďĐđĒēĔĕĖėĘęĚěĜĝĞğĠġĢģĤĥĦħĨĩĪīĬĭĮįİıĲĳĴĵĶķĸĹĺĻļĽľĿŀŁłŃ")  // U+0100…U+0143
         for byte in 0..<256 {
             let printable = (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte)
-            let scalar: UInt32
-            if printable { scalar = UInt32(byte) } else { scalar = next; next += 1 }
-            table[byte] = Character(Unicode.Scalar(scalar)!)
+            if printable { table[byte] = Character(Unicode.Scalar(UInt8(byte))) } else { table[byte] = shifted[next]; next += 1 }
         }
         return table
     }()

@@ -36,7 +36,7 @@ enum CLIPPreTokenizer {
                     continue
                 }
                 inSpace = false
-                out.append((0x41...0x5A).contains(v) ? Unicode.Scalar(v + 0x20)! : scalar)
+                out.append((0x41...0x5A).contains(v) ? Unicode.Scalar(UInt8(v + 0x20)) : scalar)
                 continue
             }
             if scalar.properties.isWhitespace {

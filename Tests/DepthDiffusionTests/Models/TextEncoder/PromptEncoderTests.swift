@@ -64,4 +64,26 @@ final class PromptEncoderTests: XCTestCase {
         XCTAssertThrowsError(try p.guidanceBatch(prompt: .text([String]())))
         XCTAssertThrowsError(try p.guidanceBatch(prompt: .text("a"), imagesPerPrompt: 0))
     }
+
+    /// A diffusers-style folder: tokenizer/ and text_encoder/ load together; mismatched components and
+    /// missing folders give clear errors.
+    func testModelFolder() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-model-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        XCTAssertThrowsError(try PromptEncoder(modelFolder: dir, backend: CPUBackend())) { error in
+            guard case TokenizerError.missingFile = error else { return XCTFail("\(error)") }
+            XCTAssertTrue("\(error)".contains("tokenizer"), "\(error)")
+        }
+        try FileManager.default.copyItem(at: fixtureURL("tokenizer/clip"), to: dir.appendingPathComponent("tokenizer"))
+        XCTAssertThrowsError(try PromptEncoder(modelFolder: dir, backend: CPUBackend())) { error in
+            guard case TextEncoderError.missingConfig = error else { return XCTFail("\(error)") }
+        }
+        try FileManager.default.copyItem(at: fixtureURL("text_encoder/tiny_gelu"), to: dir.appendingPathComponent("text_encoder"))
+        let p = try PromptEncoder(modelFolder: dir, backend: CPUBackend())
+        // The tiny encoder's 100-entry vocabulary cannot take real CLIP ids: a clear error, not a crash.
+        XCTAssertThrowsError(try p.guidanceBatch(prompt: .text("a cat"))) { error in
+            XCTAssertTrue("\(error)".contains("outside the vocabulary of 100"), "\(error)")
+        }
+    }
 }

@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "DepthDiffusionImageIO", targets: ["DepthDiffusionImageIO"]),
         .executable(name: "depth-bench", targets: ["depth-bench"]),
         .executable(name: "list-backends", targets: ["list-backends"]),
+        .executable(name: "depth2img", targets: ["depth2img"]),
+        .executable(name: "estimate-depth", targets: ["estimate-depth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,12 +23,13 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .target(
             name: "DepthDiffusionImageIO",
-            dependencies: ["CPNG", "CTurboJPEG"],
+            dependencies: ["DepthDiffusion", "CPNG", "CTurboJPEG"],
             path: "Sources/DepthDiffusionImageIO"
         ),
+        .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),
         .target(
             name: "DepthDiffusion",
-            dependencies: ["COpenBLAS", "COpenCL"],
+            dependencies: ["COpenBLAS", "COpenCL", "CDepthKernels"],
             path: "Sources/DepthDiffusion"
         ),
         .executableTarget(
@@ -39,6 +42,18 @@ let package = Package(
             name: "list-backends",
             dependencies: ["DepthDiffusion"],
             path: "Examples/list-backends"
+        ),
+        .executableTarget(
+            name: "depth2img",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/depth2img"
+        ),
+        .executableTarget(
+            name: "estimate-depth",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Examples/estimate-depth"
         ),
         .testTarget(
             name: "DepthDiffusionTests",

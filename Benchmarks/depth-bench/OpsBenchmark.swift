@@ -46,6 +46,17 @@ struct OpsBenchmark: ParsableCommand {
                 try backend.synchronize()
             })
         }
+        func attention(_ name: String, batch: Int, tokens: Int, keys: Int, heads: Int, headDim: Int) throws {
+            let q = try Tensor(shape: [batch, tokens, heads * headDim], data: benchmarkData(batch * tokens * heads * headDim), on: backend)
+            let k = try Tensor(shape: [batch, keys, heads * headDim], data: benchmarkData(batch * keys * heads * headDim, seed: 2), on: backend)
+            let v = try Tensor(shape: [batch, keys, heads * headDim], data: benchmarkData(batch * keys * heads * headDim, seed: 3), on: backend)
+            let d = AttentionDescriptor(batch: batch, heads: heads, queryLength: tokens, keyLength: keys, headDim: headDim)
+            cases.append(Case(name: name, shape: "[\(batch)x\(tokens)x\(heads)x\(headDim)] attending to \(keys) keys",
+                              flops: d.flops) {
+                _ = try backend.attention(q: q, k: k, v: v, heads: heads)
+                try backend.synchronize()
+            })
+        }
         try conv("unet.conv.320x64x64", batch: 2, channels: 320, size: 64)
         try conv("unet.conv.640x32x32", batch: 2, channels: 640, size: 32)
         try conv("unet.conv.1280x16x16", batch: 2, channels: 1280, size: 16)
@@ -55,6 +66,8 @@ struct OpsBenchmark: ParsableCommand {
         try gemm("gemm.unet.proj.8192x320x320", rows: 8192, inFeatures: 320, outFeatures: 320)
         try gemm("gemm.unet.ff.8192x320x2560", rows: 8192, inFeatures: 320, outFeatures: 2560)
         try gemm("gemm.unet.ff.512x1280x10240", rows: 512, inFeatures: 1280, outFeatures: 10240)
+        try attention("gemm.attention.unet.self.4096x5x64", batch: 2, tokens: 4096, keys: 4096, heads: 5, headDim: 64)
+        try attention("gemm.attention.unet.cross.4096x5x64", batch: 2, tokens: 4096, keys: 77, heads: 5, headDim: 64)
         try gemm("gemm.text.154x1024x4096", rows: 154, inFeatures: 1024, outFeatures: 4096)
 
         if let filter { cases = cases.filter { $0.name.contains(filter) } }

@@ -32,7 +32,8 @@ public final class SafeTensorsCollection: @unchecked Sendable {
     /// `baseNames` first the variant files (when `variant` is given, e.g. `"fp16"`):
     /// `<base>.<variant>.safetensors`, `<base>.safetensors.index.<variant>.json`; then
     /// (when `variant` is nil or `allowVariantFallback` is true) the standard files
-    /// `<base>.safetensors`, `<base>.safetensors.index.json`.
+    /// `<base>.safetensors`, `<base>.safetensors.index.json`. With `variant` nil and no standard file,
+    /// the `fp16` variant files are used.
     /// - Throws: ``SafeTensorsError``.
     public convenience init(url: URL, variant: String? = nil, baseNames: [String] = defaultBaseNames,
                             allowVariantFallback: Bool = true) throws {
@@ -76,6 +77,14 @@ public final class SafeTensorsCollection: @unchecked Sendable {
         for name in candidates {
             let candidate = directory.appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+        }
+        // A folder that only has half-precision files (`*.fp16.safetensors`) is read as such when no
+        // variant was asked for; the values are widened to float32 on load.
+        if variant == nil {
+            for name in candidateFileNames(variant: "fp16", baseNames: baseNames, allowVariantFallback: false) {
+                let candidate = directory.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            }
         }
         throw SafeTensorsError.noWeightsFound(directory: directory.path, tried: candidates)
     }

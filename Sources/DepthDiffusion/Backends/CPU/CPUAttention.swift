@@ -1,8 +1,13 @@
+import CDepthKernels
 // Blocked attention on the CPU backend.
 //
-// For each batch and head, queries are processed in blocks of rows: S = scale · Q_blk Kᵀ (one GEMM),
-// a row softmax (with the causal mask applied), then O_blk = S V (one GEMM). Only one block of the
-// score matrix exists at a time: at most `scoreBudget` floats (or one row when a row is longer).
+// The work is split into jobs of (batch, head, block of query rows). Each job computes
+// S = scale · Q_blk Kᵀ (one GEMM), a row softmax (with the causal mask applied) and O_blk = S V (one
+// GEMM). Jobs run on all cores at once with OpenBLAS set to one thread for the duration, so that BLAS
+// threads and the softmax never compete for the cores. Each worker owns one score block: at most
+// `attentionScoreBudget` floats (or one row when a row is longer).
+import COpenBLAS
+import Dispatch
 
 extension CPUBackend {
     public func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer,
@@ -10,63 +15,35 @@ extension CPUBackend {
         let pq = ptr(q), pk = ptr(k), pv = ptr(v), po = ptr(output)
         let (lq, lk, dh, hd) = (d.queryLength, d.keyLength, d.headDim, d.heads * d.headDim)
         let blockRows = max(1, min(lq, attentionScoreBudget / max(lk, 1)))
-        let scores = try Scratch(count: blockRows * lk, pool: pool)
-        let s = scores.pointer
-        for b in 0..<d.batch {
-            for h in 0..<d.heads {
+        let blocks = (lq + blockRows - 1) / blockRows
+        let jobs = d.batch * d.heads * blocks
+        let workers = min(Parallel.workers, jobs)
+        let scores = try Scratch(count: workers * blockRows * lk, pool: pool)
+        let threads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(threads) }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let s = scores.pointer + w * blockRows * lk
+            for job in stride(from: w, to: jobs, by: workers) {
+                let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * blockRows
+                let rows = min(blockRows, lq - r0)
                 let qBase = pq + d.qOffset + b * lq * d.qRowStride + h * dh
                 let kBase = pk + d.kOffset + b * lk * d.kRowStride + h * dh
                 let vBase = pv + d.vOffset + b * lk * d.vRowStride + h * dh
-                var r0 = 0
-                while r0 < lq {
-                    let rows = min(blockRows, lq - r0)
-                    sgemm(m: rows, n: lk, k: dh, transposeB: true, alpha: d.scale, a: qBase + r0 * d.qRowStride,
-                          lda: d.qRowStride, b: kBase, ldb: d.kRowStride, c: s, ldc: lk)
-                    let causal = d.causal, start = r0
-                    Parallel.forEach(rows, grain: max(1, 8192 / max(lk, 1))) { range in
-                        for r in range {
-                            let row = s + r * lk
-                            let visible = causal ? min(lk, start + r + 1) : lk
-                            softmaxRow(row, visible)
-                            if visible < lk { (row + visible).update(repeating: 0, count: lk - visible) }
-                        }
-                    }
-                    sgemm(m: rows, n: dh, k: lk, a: s, lda: lk, b: vBase, ldb: d.vRowStride,
-                          c: po + b * lq * hd + r0 * hd + h * dh, ldc: hd)
-                    r0 += rows
+                sgemm(m: rows, n: lk, k: dh, transposeB: true, alpha: d.scale, a: qBase + r0 * d.qRowStride,
+                      lda: d.qRowStride, b: kBase, ldb: d.kRowStride, c: s, ldc: lk)
+                for r in 0..<rows {
+                    let row = s + r * lk
+                    let visible = d.causal ? min(lk, r0 + r + 1) : lk
+                    softmaxRow(row, visible)
+                    if visible < lk { (row + visible).update(repeating: 0, count: lk - visible) }
                 }
+                sgemm(m: rows, n: dh, k: lk, a: s, lda: lk, b: vBase, ldb: d.vRowStride,
+                      c: po + b * lq * hd + r0 * hd + h * dh, ldc: hd)
             }
         }
     }
 }
 
-/// In-place softmax of the first `n` elements of a row (n ≥ 1 for a meaningful result; n = 0 leaves it untouched).
-@inline(__always) func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) {
-    guard n > 0 else { return }
-    var mv = F16x(repeating: -.infinity)
-    var i = 0
-    while i + 16 <= n { mv = pointwiseMax(mv, UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self)); i += 16 }
-    var m = mv.max()
-    while i < n { m = max(m, row[i]); i += 1 }
-    var sv = F16x()
-    i = 0
-    while i + 16 <= n {
-        let e = simdExp(UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self) - m)
-        UnsafeMutableRawPointer(row + i).storeBytes(of: e, as: F16x.self)
-        sv += e; i += 16
-    }
-    var sum = sv.sum()
-    if i < n {
-        var t = F16x(repeating: -.infinity)
-        for j in 0..<(n - i) { t[j] = row[i + j] - m }
-        let e = simdExp(t)
-        for j in 0..<(n - i) { row[i + j] = e[j]; sum += e[j] }
-    }
-    let inv = 1 / sum
-    i = 0
-    while i + 16 <= n {
-        let e = UnsafeRawPointer(row + i).loadUnaligned(as: F16x.self) * inv
-        UnsafeMutableRawPointer(row + i).storeBytes(of: e, as: F16x.self); i += 16
-    }
-    while i < n { row[i] *= inv; i += 1 }
-}
+/// In-place softmax of the first `n` elements of a row (n = 0 leaves it untouched).
+@inline(__always) func softmaxRow(_ row: UnsafeMutablePointer<Float>, _ n: Int) { dd_softmax(row, n) }

@@ -1,3 +1,4 @@
+import CDepthKernels
 import Foundation
 
 // Elementwise, copy, gather and reduction kernels of the CPU backend.
@@ -5,34 +6,15 @@ import Foundation
 extension CPUBackend {
     public func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
-        switch op {
-        case .gelu: simdMap(count: count, x, y, simdGelu)
-        case .geluTanh: simdMap(count: count, x, y) { v in 0.5 * v * (1 + simdTanh(0.7978845608028654 * (v + 0.044715 * v * v * v))) }
-        case .quickGelu: simdMap(count: count, x, y) { v in v * simdSigmoid(1.702 * v) }
-        case .silu: simdMap(count: count, x, y) { v in v * simdSigmoid(v) }
-        case .relu: simdMap(count: count, x, y) { v in v.replacing(with: 0, where: v .< 0) }
-        }
+        let code: Int32
+        switch op { case .gelu: code = 0; case .geluTanh: code = 1; case .quickGelu: code = 2; case .silu: code = 3; case .relu: code = 4 }
+        chunked(count) { start, n in dd_unary(code, x + start, y + start, n) }
     }
 
     public func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
         Parallel.forEach(rows, grain: max(1, 4096 / cols)) { range in
-            for r in range {
-                let h = x + r * 2 * cols, g = h + cols, o = y + r * cols
-                var i = 0
-                while i + 16 <= cols {
-                    let v = UnsafeRawPointer(h + i).loadUnaligned(as: F16x.self) *
-                        simdGelu(UnsafeRawPointer(g + i).loadUnaligned(as: F16x.self))
-                    UnsafeMutableRawPointer(o + i).storeBytes(of: v, as: F16x.self)
-                    i += 16
-                }
-                if i < cols {
-                    var a = F16x(), b = F16x()
-                    for j in 0..<(cols - i) { a[j] = h[i + j]; b[j] = g[i + j] }
-                    let v = a * simdGelu(b)
-                    for j in 0..<(cols - i) { o[i + j] = v[j] }
-                }
-            }
+            for r in range { dd_geglu(x + r * 2 * cols, x + r * 2 * cols + cols, y + r * cols, cols) }
         }
     }
 

@@ -1,3 +1,5 @@
+import CDepthKernels
+
 // Normalisation kernels of the CPU backend.
 
 extension CPUBackend {
@@ -62,18 +64,5 @@ extension CPUBackend {
 /// `y = x * scale + shift` (then SiLU if asked) over `n` elements.
 @inline(__always) func affineRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
                                  _ scale: Float, _ shift: Float, silu: Bool) {
-    var i = 0
-    while i + 16 <= n {
-        var v = UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self) * scale + shift
-        if silu { v = v * simdSigmoid(v) }
-        UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: F16x.self)
-        i += 16
-    }
-    if i < n {
-        var t = F16x()
-        for j in 0..<(n - i) { t[j] = x[i + j] }
-        var v = t * scale + shift
-        if silu { v = v * simdSigmoid(v) }
-        for j in 0..<(n - i) { y[i + j] = v[j] }
-    }
+    dd_affine(x, y, n, scale, shift, silu ? 1 : 0)
 }

@@ -45,7 +45,7 @@ public struct GroupNorm {
     public let bias: Tensor?
 
     /// Binds `weight` and `bias` `[channels]` when `affine` is true.
-    public init(_ binder: WeightBinder, groups: Int, channels: Int, eps: Float, affine: Bool = true) throws {
+    public init(_ binder: WeightBinder, groups: Int, channels: Int, eps: Float = 1e-5, affine: Bool = true) throws {
         self.groups = groups
         self.eps = eps
         weight = affine ? try binder.tensor("weight", shape: [channels]) : nil
@@ -64,7 +64,7 @@ public struct LayerNorm {
     public let bias: Tensor?
 
     /// Binds `weight` and `bias` `[dim]` when `affine` is true.
-    public init(_ binder: WeightBinder, dim: Int, eps: Float, affine: Bool = true) throws {
+    public init(_ binder: WeightBinder, dim: Int, eps: Float = 1e-5, affine: Bool = true) throws {
         self.eps = eps
         weight = affine ? try binder.tensor("weight", shape: [dim]) : nil
         bias = affine ? try binder.tensor("bias", shape: [dim]) : nil

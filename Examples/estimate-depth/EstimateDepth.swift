@@ -1,0 +1,35 @@
+import ArgumentParser
+import DepthDiffusion
+import DepthDiffusionImageIO
+import Foundation
+
+/// `estimate-depth`: relative depth of an image with the model folder's DPT depth estimator.
+@main
+struct EstimateDepth: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "estimate-depth",
+        abstract: "Writes the relative depth of an image as a 16-bit PNG (and an 8-bit colour preview).")
+
+    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/).") var model: String
+    @Option(help: "Input image (PNG or JPEG).") var image: String
+    @Option(help: "Output 16-bit grayscale PNG (nearer is brighter), at the input size.") var output: String
+    @Option(help: "Optional 8-bit colour-mapped preview PNG.") var preview: String?
+    @Option(help: "Backend: auto, cpu, opencl or opencl:PLATFORM:DEVICE.") var backend: String = "auto"
+
+    func run() throws {
+        do {
+            let compute = try BackendKind(parsing: backend).makeBackend()
+            let picture = try ImageFile.readRGBImage(URL(fileURLWithPath: image))
+            let estimator = try DPTDepthEstimator(pipelineFolder: URL(fileURLWithPath: model), backend: compute)
+            let start = Date()
+            let depth = try estimator.estimate(picture).resized
+            try ImageFile.write(depth.grayscale16(), to: URL(fileURLWithPath: output))
+            if let preview { try ImageFile.write(DepthColorMap.apply(depth), to: URL(fileURLWithPath: preview)) }
+            FileHandle.standardError.write(Data(String(format: "depth in %.2f s on %@; wrote %@\n", Date().timeIntervalSince(start),
+                                                       compute.name, ([output] + (preview.map { [$0] } ?? [])).joined(separator: ", ")).utf8))
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Dispatch
+import Foundation
+
+/// Stable Diffusion 2 depth-to-image, in the order of operations and random draws of diffusers'
+/// `StableDiffusionDepth2ImgPipeline`: with the same weights, inputs and a ``RandomSourceKind/torch``
+/// seed it produces diffusers' image (`torch.Generator("cpu").manual_seed(seed)`).
+///
+/// ```swift
+/// let backend = try BackendKind.auto.makeBackend()
+/// let pipeline = try DepthToImagePipeline(modelFolder: URL(fileURLWithPath: "stable-diffusion-2-depth"), backend: backend)
+/// var request = DepthToImageConfiguration(prompt: "a castle at dusk", image: photo)
+/// request.seed = 42
+/// let result = try pipeline.generate(request) { progress in
+///     print("step \(progress.step)/\(progress.totalSteps)")
+///     return true  // false cancels
+/// }
+/// ```
+public final class DepthToImagePipeline {
+    public let backend: ComputeBackend
+    public let folder: ModelFolder
+    public let prompts: PromptEncoder
+    public let unet: UNet2DConditionModel
+    public let vae: AutoencoderKL
+    public let depthEstimator: DPTDepthEstimator
+    /// The folder's `scheduler_config.json`.
+    public let schedulerConfig: SchedulerConfig
+    /// The folder's scheduler class, as a ``SchedulerKind``.
+    public let defaultScheduler: SchedulerKind
+
+    /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend`.
+    public init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
+        self.backend = backend
+        folder = try ModelFolder(url: url, variant: variant)
+        prompts = try PromptEncoder(tokenizer: CLIPTokenizer(folder: folder.folder("tokenizer")),
+                                    textEncoder: Self.textEncoder(folder, backend))
+        let unetBinder = WeightBinder(source: try folder.weights("unet"), backend: backend)
+        unet = try UNet2DConditionModel(config: UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json")),
+                                        weights: unetBinder)
+        try unetBinder.finish()
+        let vaeBinder = WeightBinder(source: try folder.weights("vae"), backend: backend)
+        vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
+        try vaeBinder.finish()
+        _ = try folder.weights("depth_estimator")   // a clear error for .bin-only folders before the model loads
+        depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend)
+        let schedulerFile = try folder.file("scheduler", "scheduler_config.json")
+        schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
+        defaultScheduler = try Self.schedulerKind(schedulerFile, config: schedulerConfig)
+        guard unet.config.inChannels == vae.config.latentChannels + 1 else {
+            throw PipelineError.invalidConfig(path: folder.folder("unet").path,
+                detail: "the UNet takes \(unet.config.inChannels) channels but depth-to-image needs latent channels + 1 = \(vae.config.latentChannels + 1); is this a depth model?")
+        }
+    }
+
+    private static func textEncoder(_ folder: ModelFolder, _ backend: ComputeBackend) throws -> CLIPTextEncoder {
+        let weights = try folder.weights("text_encoder")
+        let config = try CLIPTextConfig(url: folder.file("text_encoder", "config.json"))
+        let binder = WeightBinder(source: weights, backend: backend)
+        let prefixed = weights.entries["text_model.embeddings.token_embedding.weight"] != nil
+        let encoder = try CLIPTextEncoder(config: config, binder: prefixed ? binder.scope("text_model") : binder)
+        try binder.finish(ignoringUnused: CLIPTextEncoder.isIgnoredBuffer)
+        return encoder
+    }
+
+    /// Maps `_class_name` of `scheduler_config.json` to a scheduler kind.
+    static func schedulerKind(_ url: URL, config: SchedulerConfig) throws -> SchedulerKind {
+        let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any]
+        let name = json?["_class_name"] as? String ?? "PNDMScheduler"
+        if name == "DPMSolverMultistepScheduler" { return config.useKarrasSigmas == true ? .dpmSolverPP2MKarras : .dpmSolverPP2M }
+        guard let kind = SchedulerKind.allCases.first(where: { $0.diffusersClassName == name && $0 != .dpmSolverPP2MKarras }) else {
+            throw PipelineError.invalidConfig(path: url.path, detail: "unsupported scheduler \(name); choose one of "
+                + SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return kind
+    }
+
+    /// Runs one generation. The progress handler is called after every denoising step; returning
+    /// `false` stops the run with ``PipelineError/cancelled``.
+    /// `schedulerConfig` replaces the folder's `scheduler_config.json` (e.g. to switch the prediction type).
+    public func generate(_ request: DepthToImageConfiguration, schedulerConfig: SchedulerConfig? = nil,
+                         progress: ((DepthToImageProgress) -> Bool)? = nil) throws -> DepthToImageResult {
+        try request.validate()
+        var timings = StageTimings()
+        let generator = request.randomSource.make(seed: request.seed)
+        let guidance = request.guidanceScale > 1
+        let n = request.imagesPerPrompt
+        let scale = vae.config.scaleFactor
+
+        // 1. Prompt embeddings: cat([negative, positive]) with guidance.
+        let context = try timed(&timings.textEncoding) {
+            try prompts.guidanceBatch(prompt: request.promptEmbeddings.map { .embeddings($0) } ?? .text(request.prompt),
+                                      negativePrompt: request.negativePromptEmbeddings.map { .embeddings($0) }
+                                        ?? request.negativePrompt.map { .text($0) },
+                                      imagesPerPrompt: n, classifierFreeGuidance: guidance)
+        }
+
+        // 2. Depth from the original image (or the user's map), resized to latent size and normalised.
+        let (latentH, latentW) = (request.image.height / scale, request.image.width / scale)
+        let (raw, depth) = try timed(&timings.depth) { try prepareDepth(request, latentH: latentH, latentW: latentW) }
+
+        // 3. The image, floored to multiples of the VAE scale factor, in [-1, 1].
+        let (width, height) = (request.image.width - request.image.width % scale, request.image.height - request.image.height % scale)
+        let image = (width, height) == (request.image.width, request.image.height)
+            ? request.image : try request.image.resized(width: width, height: height, filter: .lanczos)
+        let pixels = try imageTensor(image)
+
+        // 4. Timesteps for the strength.
+        let scheduler = try makeScheduler(kind: request.scheduler ?? defaultScheduler, config: schedulerConfig ?? self.schedulerConfig)
+        if let ddim = scheduler as? DDIMScheduler { ddim.eta = request.eta }
+        let timesteps = try scheduler.prepareTimesteps(steps: request.steps, strength: request.strength)
+        guard let first = timesteps.first else {
+            throw PipelineError.invalidParameter("no denoising step for \(request.steps) steps at strength \(request.strength)")
+        }
+
+        // 5. Latents: posterior sample (first draw), scaled, repeated, noised (second draw).
+        var latents = try timed(&timings.vaeEncode) { () -> [Float] in
+            let posterior = try vae.encode(pixels)
+            let noise = try Tensor(shape: posterior.mean.shape, data: generator.normal(count: posterior.mean.count), on: backend)
+            let sample = try backend.affine(posterior.sample(noise: noise), scale: vae.scalingFactor)
+            let one = try sample.toArray()
+            return Array([[Float]](repeating: one, count: n).joined())
+        }
+        let latentShape = [n, vae.config.latentChannels, height / scale, width / scale]
+        latents = try scheduler.addNoise(original: latents, noise: generator.normal(count: latents.count), timestep: first)
+
+        // 6. Denoising loop.
+        let depthBatch = try backend.concat([Tensor](repeating: depth, count: (guidance ? 2 : 1) * n), axis: 0)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for (i, t) in timesteps.enumerated() {
+            let scaled = try scheduler.scaleModelInput(latents, timestep: t)
+            let x = try Tensor(shape: latentShape, data: scaled, on: backend)
+            let input = try backend.concat([guidance ? backend.concat([x, x], axis: 0) : x, depthBatch], axis: 1)
+            let prediction = try unet(input, timestep: Float(t), context: context)
+            var eps = prediction
+            if guidance {
+                let halves = try backend.chunk(prediction, 2, axis: 0)
+                eps = try backend.add(halves[0], backend.affine(backend.sub(halves[1], halves[0]), scale: request.guidanceScale))
+            }
+            latents = try scheduler.step(modelOutput: eps.toArray(), timestep: t, sample: latents, generator: generator)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            timings.denoising = elapsed
+            if let progress, !progress(DepthToImageProgress(step: i + 1, totalSteps: timesteps.count, timestep: t, elapsed: elapsed)) {
+                throw PipelineError.cancelled
+            }
+        }
+
+        // 7. Decode and quantise as diffusers does: (x/2 + 0.5).clamp(0, 1), round(x·255) half to even.
+        let images = try timed(&timings.vaeDecode) { () -> [RGBImage] in
+            let z = try Tensor(shape: latentShape, data: latents.map { $0 / vae.scalingFactor }, on: backend)
+            let decoded = try vae.decode(z).toArray()
+            let plane = height * width
+            return try (0..<n).map { b in
+                var rgb = [UInt8](repeating: 0, count: plane * 3)
+                for c in 0..<3 {
+                    let base = (b * 3 + c) * plane
+                    for p in 0..<plane {
+                        let v = min(max(decoded[base + p] / 2 + 0.5, 0), 1)
+                        rgb[p * 3 + c] = UInt8((v * 255).rounded(.toNearestOrEven))
+                    }
+                }
+                return try RGBImage(width: width, height: height, pixels: rgb)
+            }
+        }
+        let depthValues = try depth.toArray()
+        return DepthToImageResult(images: images,
+                                  depth: try DepthMap(width: latentW, height: latentH, values: Array(depthValues.prefix(latentH * latentW))),
+                                  rawDepth: raw, timings: timings)
+    }
+
+    /// diffusers' `prepare_depth_map` for one image: `[1, 1, h, w]` in [-1, 1], and the raw map.
+    func prepareDepth(_ request: DepthToImageConfiguration, latentH: Int, latentW: Int) throws -> (DepthMap, Tensor) {
+        let predicted: Tensor
+        if let user = request.depthMap {
+            guard user.width >= 1, user.height >= 1, user.values.count == user.width * user.height else {
+                throw PipelineError.invalidDepthMap("\(user.values.count) values for \(user.width)x\(user.height)")
+            }
+            predicted = try Tensor(shape: [1, user.height, user.width], data: user.values, on: backend)
+        } else {
+            predicted = try depthEstimator.predictedDepth([request.image])
+        }
+        let (h, w) = (predicted.shape[1], predicted.shape[2])
+        let raw = try DepthMap(width: w, height: h, values: predicted.toArray())
+        let resized = try backend.resize(predicted.reshaped([1, 1, h, w]), height: latentH, width: latentW,
+                                         mode: .bicubic(alignCorners: false))
+        let (lo, hi) = try backend.minMax(resized)
+        let (rawLo, rawHi) = raw.range
+        guard rawHi > rawLo, hi[0] > lo[0] else {
+            throw PipelineError.invalidDepthMap("the depth map is constant (every value is \(lo[0])); it carries no depth to condition on")
+        }
+        // 2 · (d − min) / (max − min) − 1, in diffusers' order of float32 operations.
+        let minT = try Tensor(shape: [1], data: [lo[0]], on: backend)
+        let rangeT = try Tensor(shape: [1], data: [hi[0] - lo[0]], on: backend)
+        let doubled = try backend.affine(backend.sub(resized, minT), scale: 2)
+        let normalised = try backend.affine(backend.binary(.div, doubled, rangeT), scale: 1, shift: -1)
+        return (raw, normalised)
+    }
+
+    /// `[1, 3, H, W]` in [-1, 1] (diffusers' `VaeImageProcessor.preprocess`).
+    func imageTensor(_ image: RGBImage) throws -> Tensor {
+        let plane = image.width * image.height
+        var values = [Float](repeating: 0, count: 3 * plane)
+        for p in 0..<plane {
+            for c in 0..<3 { values[c * plane + p] = 2 * (Float(image.pixels[p * 3 + c]) / 255) - 1 }
+        }
+        return try Tensor(shape: [1, 3, image.height, image.width], data: values, on: backend)
+    }
+
+    private func timed<T>(_ seconds: inout Double, _ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        return try body()
+    }
+}

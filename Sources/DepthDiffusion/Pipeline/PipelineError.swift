@@ -1,0 +1,39 @@
+/// Errors of the depth-to-image pipeline and of model-folder loading.
+public enum PipelineError: Error, CustomStringConvertible, Equatable {
+    /// The folder is not a diffusers model folder (no `model_index.json`).
+    case notAModelFolder(path: String)
+    /// `model_index.json` names another pipeline class.
+    case wrongPipeline(path: String, found: String)
+    /// A component folder or file the pipeline needs is missing.
+    case missingComponent(name: String, path: String)
+    /// A component has weights only in a format this library cannot read.
+    case unsupportedWeights(component: String, path: String, detail: String)
+    /// A configuration file is unreadable or malformed.
+    case invalidConfig(path: String, detail: String)
+    /// A generation parameter is out of range.
+    case invalidParameter(String)
+    /// The input image cannot be used.
+    case invalidImage(String)
+    /// The user's depth map cannot be used.
+    case invalidDepthMap(String)
+    /// The progress handler asked to stop.
+    case cancelled
+
+    public var description: String {
+        switch self {
+        case let .notAModelFolder(path):
+            return "'\(path)' is not a diffusers model folder (no model_index.json); download stabilityai/stable-diffusion-2-depth in diffusers format and pass its folder"
+        case let .wrongPipeline(path, found):
+            return "'\(path)' holds a \(found) model, not StableDiffusionDepth2ImgPipeline; use the stable-diffusion-2-depth model folder"
+        case let .missingComponent(name, path):
+            return "the model folder is missing its '\(name)' component (looked for \(path)); re-download the complete folder"
+        case let .unsupportedWeights(component, path, detail):
+            return "cannot load the '\(component)' weights in \(path): \(detail)"
+        case let .invalidConfig(path, detail): return "invalid configuration \(path): \(detail)"
+        case let .invalidParameter(detail): return "invalid parameter: \(detail)"
+        case let .invalidImage(detail): return "invalid input image: \(detail)"
+        case let .invalidDepthMap(detail): return "invalid depth map: \(detail)"
+        case .cancelled: return "generation was cancelled"
+        }
+    }
+}

@@ -1,3 +1,6 @@
+import COpenBLAS
+import Dispatch
+
 // Convolution on the CPU backend, as GEMMs over bounded scratch memory.
 //
 // Three strategies, chosen per shape:
@@ -69,17 +72,24 @@ extension CPUBackend {
         let tileColumns = min(wide, shiftedTileColumns)
         let tile = try Scratch(count: cout * tileColumns, pool: pool)
         let pt = tile.pointer
-        var j0 = 0
-        while j0 < wide {
-            let cols = min(tileColumns, wide - j0)
-            for t in 0..<taps {
-                let shift = (t / kw) * wp + t % kw
-                sgemm(m: cout, n: cols, k: cin, a: pw + t * cout * cin, lda: cin, b: pp + j0 + shift, ldb: rowLength,
-                      beta: t == 0 ? 0 : 1, c: pt, ldc: tileColumns)
-            }
-            // Scatter the valid columns (row segments of the padded grid) into NCHW with the bias.
-            Parallel.forEach(cout, grain: 4) { channels in
-                for co in channels {
+        // Each core owns a slice of the output channels for the whole convolution: single-threaded GEMMs
+        // per tap into its rows of the tile, then the scatter of those channels (no BLAS threads).
+        let threads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(threads) }
+        DispatchQueue.concurrentPerform(iterations: Parallel.workers) { part in
+            let lo = cout * part / Parallel.workers, hi = cout * (part + 1) / Parallel.workers
+            guard lo < hi else { return }
+            var j0 = 0
+            while j0 < wide {
+                let cols = min(tileColumns, wide - j0)
+                for t in 0..<taps {
+                    let shift = (t / kw) * wp + t % kw
+                    sgemm(m: hi - lo, n: cols, k: cin, a: pw + (t * cout + lo) * cin, lda: cin, b: pp + j0 + shift,
+                          ldb: rowLength, beta: t == 0 ? 0 : 1, c: pt + lo * tileColumns, ldc: tileColumns)
+                }
+                // Scatter the valid columns (row segments of the padded grid) into NCHW with the bias.
+                for co in lo..<hi {
                     let src = pt + co * tileColumns
                     let bv = bias?[co] ?? 0
                     var j = j0
@@ -95,8 +105,8 @@ extension CPUBackend {
                         j += run
                     }
                 }
+                j0 += cols
             }
-            j0 += cols
         }
     }
 
@@ -142,7 +152,16 @@ extension CPUBackend {
                     }
                 }
             }
-            sgemm(m: cout, n: n, k: k, a: w, lda: k, b: pc, ldb: n, c: po, ldc: n)
+            // The output channels are split over the cores, one single-threaded GEMM each: for these
+            // short, deep products OpenBLAS's own threading is slower and varies from run to run
+            // (1280 channels at 8x8: 21 ms, against 22-32 ms).
+            let threads = openblas_get_num_threads()
+            openblas_set_num_threads(1)
+            DispatchQueue.concurrentPerform(iterations: Parallel.workers) { part in
+                let lo = cout * part / Parallel.workers, hi = cout * (part + 1) / Parallel.workers
+                if lo < hi { sgemm(m: hi - lo, n: n, k: k, a: w + lo * k, lda: k, b: pc, ldb: n, c: po + lo * n, ldc: n) }
+            }
+            openblas_set_num_threads(threads)
             Parallel.forEach(cout, grain: 4) { channels in
                 for co in channels {
                     let bv = bias?[co] ?? 0

@@ -103,4 +103,26 @@ final class PipelineInputTests: XCTestCase {
         XCTAssertEqual(result.images.count, 1)
         XCTAssertGreaterThan(result.timings.denoising, 0)
     }
+
+    func testPrecomputedEmbeddingsGiveTheSameImageAsText() throws {
+        let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: CPUBackend(), variant: "fp16")
+        let image = try ImageFile.readRGBImage(PipelineParityTests.modelURL.deletingLastPathComponent().appendingPathComponent("input.png"))
+        var request = DepthToImageConfiguration(prompt: "a quiet street", image: image)
+        request.negativePrompt = "fog"
+        request.steps = 4
+        request.seed = 11
+        let fromText = try pipeline.generate(request)
+        var embedded = request
+        embedded.prompt = ""
+        embedded.negativePrompt = nil
+        embedded.promptEmbeddings = try pipeline.prompts.encode(["a quiet street"])
+        embedded.negativePromptEmbeddings = try pipeline.prompts.encode(["fog"])
+        let fromEmbeddings = try pipeline.generate(embedded)
+        XCTAssertEqual(fromText.images, fromEmbeddings.images)
+        // The fast random source is deterministic per seed but is not PyTorch's.
+        var fast = request
+        fast.randomSource = .fast
+        XCTAssertEqual(try pipeline.generate(fast).images, try pipeline.generate(fast).images)
+        XCTAssertNotEqual(try pipeline.generate(fast).images, fromText.images)
+    }
 }

@@ -6,8 +6,6 @@ import CDepthKernels
 // GEMM). Jobs run on all cores at once with OpenBLAS set to one thread for the duration, so that BLAS
 // threads and the softmax never compete for the cores. Each worker owns one score block: at most
 // `attentionScoreBudget` floats (or one row when a row is longer).
-import COpenBLAS
-import Dispatch
 
 extension CPUBackend {
     public func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer,
@@ -19,10 +17,7 @@ extension CPUBackend {
         let jobs = d.batch * d.heads * blocks
         let workers = min(Parallel.workers, jobs)
         let scores = try Scratch(count: workers * blockRows * lk, pool: pool)
-        let threads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(threads) }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
+        Parallel.withSingleThreadedBLAS(parts: workers) { w in
             let s = scores.pointer + w * blockRows * lk
             for job in stride(from: w, to: jobs, by: workers) {
                 let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * blockRows

@@ -1,6 +1,3 @@
-import COpenBLAS
-import Dispatch
-
 // Convolution on the CPU backend, as GEMMs over bounded scratch memory.
 //
 // Three strategies, chosen per shape:
@@ -74,10 +71,7 @@ extension CPUBackend {
         let pt = tile.pointer
         // Each core owns a slice of the output channels for the whole convolution: single-threaded GEMMs
         // per tap into its rows of the tile, then the scatter of those channels (no BLAS threads).
-        let threads = openblas_get_num_threads()
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(threads) }
-        DispatchQueue.concurrentPerform(iterations: Parallel.workers) { part in
+        Parallel.withSingleThreadedBLAS { part in
             let lo = cout * part / Parallel.workers, hi = cout * (part + 1) / Parallel.workers
             guard lo < hi else { return }
             var j0 = 0
@@ -155,13 +149,10 @@ extension CPUBackend {
             // The output channels are split over the cores, one single-threaded GEMM each: for these
             // short, deep products OpenBLAS's own threading is slower and varies from run to run
             // (1280 channels at 8x8: 21 ms, against 22-32 ms).
-            let threads = openblas_get_num_threads()
-            openblas_set_num_threads(1)
-            DispatchQueue.concurrentPerform(iterations: Parallel.workers) { part in
+            Parallel.withSingleThreadedBLAS { part in
                 let lo = cout * part / Parallel.workers, hi = cout * (part + 1) / Parallel.workers
                 if lo < hi { sgemm(m: hi - lo, n: n, k: k, a: w + lo * k, lda: k, b: pc, ldb: n, c: po + lo * n, ldc: n) }
             }
-            openblas_set_num_threads(threads)
             Parallel.forEach(cout, grain: 4) { channels in
                 for co in channels {
                     let bv = bias?[co] ?? 0

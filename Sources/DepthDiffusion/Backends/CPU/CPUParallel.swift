@@ -1,3 +1,4 @@
+import COpenBLAS
 import Dispatch
 import Foundation
 
@@ -16,5 +17,14 @@ enum Parallel {
             let lo = count * t / tasks, hi = count * (t + 1) / tasks
             if lo < hi { body(lo..<hi) }
         }
+    }
+
+    /// Runs `body(part)` for `parts` parts concurrently with OpenBLAS limited to one thread, so that each
+    /// core runs its own GEMMs and no spinning BLAS thread competes with them; restores the thread count.
+    static func withSingleThreadedBLAS(parts: Int = workers, _ body: (Int) -> Void) {
+        let threads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(threads) }
+        DispatchQueue.concurrentPerform(iterations: parts, execute: body)
     }
 }

@@ -47,7 +47,11 @@ struct IntOrList: Decodable, Equatable {
 }
 
 /// Reads and decodes a `config.json` with snake_case keys.
+/// Decodes a diffusers `config.json`; `url` may also be the component folder that holds it.
 func decodeDiffusersConfig<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
+    var isDirectory: ObjCBool = false
+    let url = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        ? url.appendingPathComponent("config.json") : url
     let data: Data
     do { data = try Data(contentsOf: url) } catch {
         throw DiffusersConfigError.unreadable(file: url.path, reason: "the file cannot be read (\(error.localizedDescription))")

@@ -29,10 +29,7 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
 
     /// Reads `config.json` (or the `config.json` inside a component folder).
     public init(contentsOf url: URL) throws {
-        var isDir: ObjCBool = false
-        let file = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) && isDir.boolValue
-            ? url.appendingPathComponent("config.json") : url
-        self = try decodeDiffusersConfig(Raw.self, from: file).validated()
+        self = try decodeDiffusersConfig(Raw.self, from: url).validated()
     }
 
     /// Decodes the JSON text of a `config.json`.

@@ -33,6 +33,17 @@ float wg_max(float v, __local float* scratch) {
 
 float wg_min(float v, __local float* scratch) { return -wg_max(-v, scratch); }
 
+// Mean and reciprocal standard deviation (biased variance, two passes) of n values, shared by the group.
+float2 wg_mean_rstd(__global const float* x, const int n, const float eps, __local float* scratch) {
+    const int lid = get_local_id(0);
+    float s = 0.0f;
+    for (int i = lid; i < n; i += REDUCE_WG) s += x[i];
+    const float mean = wg_sum(s, scratch) / n;
+    float q = 0.0f;
+    for (int i = lid; i < n; i += REDUCE_WG) { const float d = x[i] - mean; q = fma(d, d, q); }
+    return (float2)(mean, rsqrt(wg_sum(q, scratch) / n + eps));
+}
+
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void group_norm(__global const float* X, __global float* Y, __global const float* gamma, const int hasGamma,
                 __global const float* beta, const int hasBeta, const int C, const int S, const int G,
@@ -42,12 +53,8 @@ void group_norm(__global const float* X, __global float* Y, __global const float
     const int cpg = C / G, size = cpg * S;
     __global const float* x = X + (long)ng * size;
     __global float* y = Y + (long)ng * size;
-    float s = 0.0f;
-    for (int i = lid; i < size; i += REDUCE_WG) s += x[i];
-    const float mean = wg_sum(s, scratch) / size;
-    float q = 0.0f;
-    for (int i = lid; i < size; i += REDUCE_WG) { const float d = x[i] - mean; q = fma(d, d, q); }
-    const float rstd = rsqrt(wg_sum(q, scratch) / size + eps);
+    const float2 stats = wg_mean_rstd(x, size, eps, scratch);
+    const float mean = stats.x, rstd = stats.y;
     for (int i = lid; i < size; i += REDUCE_WG) {
         const int c = g * cpg + i / S;
         float v = (x[i] - mean) * rstd * (hasGamma ? gamma[c] : 1.0f) + (hasBeta ? beta[c] : 0.0f);
@@ -64,12 +71,8 @@ void row_norm(__global const float* X, __global float* Y, __global const float* 
     const int r = get_group_id(0), lid = get_local_id(0);
     __global const float* x = X + (long)r * cols;
     __global float* y = Y + (long)r * cols;
-    float s = 0.0f;
-    for (int i = lid; i < cols; i += REDUCE_WG) s += x[i];
-    const float mean = wg_sum(s, scratch) / cols;
-    float q = 0.0f;
-    for (int i = lid; i < cols; i += REDUCE_WG) { const float d = x[i] - mean; q = fma(d, d, q); }
-    const float rstd = rsqrt(wg_sum(q, scratch) / cols + eps);
+    const float2 stats = wg_mean_rstd(x, cols, eps, scratch);
+    const float mean = stats.x, rstd = stats.y;
     for (int i = lid; i < cols; i += REDUCE_WG)
         y[i] = (x[i] - mean) * rstd * (hasGamma ? gamma[i] : 1.0f) + (hasBeta ? beta[i] : 0.0f);
 }

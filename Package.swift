@@ -15,10 +15,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS",
-                       providers: [.apt(["libopenblas-dev"])]),
-        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL",
-                       providers: [.apt(["ocl-icd-opencl-dev", "opencl-headers"])]),
+        // OpenBLAS and the OpenCL ICD loader are opened at run time (dlopen), not linked: see CRuntimeLibraries.h.
+        .target(name: "CRuntimeLibraries", path: "Sources/CRuntimeLibraries", linkerSettings: [.linkedLibrary("dl")]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", path: "Sources/CTurboJPEG", providers: [.apt(["libturbojpeg0-dev"])]),
         .target(
@@ -29,12 +27,12 @@ let package = Package(
         .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),
         .target(
             name: "DepthDiffusion",
-            dependencies: ["COpenBLAS", "COpenCL", "CDepthKernels"],
+            dependencies: ["CRuntimeLibraries", "CDepthKernels"],
             path: "Sources/DepthDiffusion"
         ),
         .executableTarget(
             name: "depth-bench",
-            dependencies: ["DepthDiffusion", "COpenBLAS",
+            dependencies: ["DepthDiffusion", "CRuntimeLibraries",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/depth-bench"
         ),

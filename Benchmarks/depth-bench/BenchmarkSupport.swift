@@ -10,12 +10,21 @@ struct CommonOptions: ParsableArguments {
     var iterations: Int = 3
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
+    @Option(help: "CPU cores the cpu backend uses (OpenBLAS threads and kernel workers; default: all).")
+    var threads: Int?
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    func makeBackend() throws -> ComputeBackend { try BackendKind(parsing: backend).makeBackend() }
+    func makeBackend() throws -> ComputeBackend {
+        if let threads {
+            guard try BackendKind(parsing: backend) == .cpu else { throw ValidationError("--threads applies to --backend cpu") }
+            return try CPUBackend(threads: threads)
+        }
+        return try BackendKind(parsing: backend).makeBackend()
+    }
 }
 
 /// Wall-clock seconds of `body`.
@@ -33,8 +42,16 @@ func peakRSSBytes() -> Int {
     return kb * 1024
 }
 
-/// Serialises a JSON object with stable key order.
+/// Serialises a JSON object with stable key order, adding the machine facts every result carries:
+/// the processor, the OpenBLAS kernel that ran (`blas_core`) and how it was chosen, and the peak RSS.
 func printJSON(_ object: [String: Any]) throws {
+    var object = object
+    try? OpenBLASLibrary.load()
+    object["cpu"] = object["cpu"] ?? processorModel()
+    object["blas_core"] = OpenBLASLibrary.coreName ?? "not loaded"
+    object["blas_core_choice"] = OpenBLASLibrary.coreChoice?.rawValue ?? "not loaded"
+    object["peak_rss_bytes"] = peakRSSBytes()
+    object["threads"] = object["threads"] ?? CPUBackend.threads
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
     print(String(decoding: data, as: UTF8.self))
 }
@@ -46,4 +63,12 @@ func benchmarkData(_ count: Int, seed: UInt64 = 1) -> [Float] {
         state = state &* 6364136223846793005 &+ 1442695040888963407
         return Float(Int64(bitPattern: state >> 11) % (1 << 24)) / Float(1 << 23) - 1
     }
+}
+
+/// The processor's model name from `/proc/cpuinfo`.
+func processorModel() -> String {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+          let name = line.split(separator: ":", maxSplits: 1).last else { return "unknown" }
+    return name.trimmingCharacters(in: .whitespaces)
 }

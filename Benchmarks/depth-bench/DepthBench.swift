@@ -7,5 +7,5 @@ struct DepthBench: ParsableCommand {
         commandName: "depth-bench",
         abstract: "Times DepthDiffusion's operations and models.",
         subcommands: [OpsBenchmark.self, UNetBenchmark.self, VAEDecodeBenchmark.self, VAEEncodeBenchmark.self,
-                      TextEncoderBenchmark.self, DepthBenchmark.self])
+                      TextEncoderBenchmark.self, DepthBenchmark.self, PipelineBenchmark.self])
 }

@@ -14,12 +14,11 @@ struct DepthBenchmark: ParsableCommand {
     @Flag(help: "Also time every kernel (synchronising after each) and report seconds per op and shape.")
     var profile = false
 
-    /// Multiply-adds x 2 of DPT-Hybrid at 384x384 (design notes §6).
-    static let gflop = 255.0
-
     func run() throws {
         let plain = try options.makeBackend()
-        let backend: ComputeBackend = profile ? ProfilingBackend(plain) : plain
+        // The wrapper counts the FLOPs of the model that runs; it times each kernel only with --profile.
+        let counter = ProfilingBackend(plain, timing: profile)
+        let backend: ComputeBackend = counter
         let dpt: DPTForDepthEstimation
         if let model {
             dpt = try DPTForDepthEstimation(folder: URL(fileURLWithPath: model), backend: backend)
@@ -36,22 +35,23 @@ struct DepthBenchmark: ParsableCommand {
             let extremes = try backend.minMax(y)
             range = (extremes.min[0], extremes.max[0])
         }
-        try once()  // warm-up
-        (backend as? ProfilingBackend)?.reset()
+        try once()  // warm-up, counting the FLOPs of one run
+        let gflop = counter.flops / 1e9
+        counter.reset()
         let times = try (0..<options.iterations).map { _ in try measure(once) }
         if options.json {
             try printJSON([
                 "component": "dpt-hybrid", "backend": backend.name, "device": backend.deviceDescription,
-                "seconds": times, "min_seconds": times.min()!, "gflop": Self.gflop,
-                "peak_rss_bytes": peakRSSBytes(), "input": [h, w],
+                "seconds": times, "min_seconds": times.min()!, "gflop": gflop,
+                "gflop_source": "counted from the GEMMs, convolutions and attention of the run", "input": [h, w],
             ])
         } else {
             print("backend: \(backend.name) — \(backend.deviceDescription)")
             print(String(format: "DPT-Hybrid %dx%d: min %.3f s (%@), %.0f GFLOP/s; output range [%.3g, %.3g]",
                          h, w, times.min()!, times.map { String(format: "%.3f", $0) }.joined(separator: ", "),
-                         Self.gflop / times.min()!, range.0, range.1))
+                         gflop / times.min()!, range.0, range.1))
             print(String(format: "peak RSS: %.0f MB", Double(peakRSSBytes()) / 1e6))
-            for row in (backend as? ProfilingBackend)?.report() ?? [] {
+            for row in profile ? counter.report() : [] {
                 print(String(format: "  %-44@ %6d calls %9.3f s", row["op"] as? String ?? "", row["calls"] as? Int ?? 0, row["seconds"] as? Double ?? 0))
             }
         }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import COpenBLAS
+import CRuntimeLibraries
 import DepthDiffusion
 import Foundation
 
@@ -73,14 +73,14 @@ struct OpsBenchmark: ParsableCommand {
         if let filter { cases = cases.filter { $0.name.contains(filter) } }
         // Raw sgemm, 2048³, in the same run: timed before and after the ops, best of all runs.
         let n = 2048
+        try OpenBLASLibrary.load()
         let a = benchmarkData(n * n), bm = benchmarkData(n * n, seed: 2)
         var c = [Float](repeating: 0, count: n * n)
         var sgemmTimes: [Double] = []
         func timeSgemm() {
             for i in 0...options.iterations {
                 let t = measure {
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(n), blasint(n), blasint(n), 1, a,
-                                blasint(n), bm, blasint(n), 0, &c, blasint(n))
+                    dd_sgemm(0, 0, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), bm, Int32(n), 0, &c, Int32(n))
                 }
                 if i > 0 { sgemmTimes.append(t) }
             }

@@ -1,22 +1,27 @@
 import DepthDiffusion
 import Foundation
 
-/// A backend that forwards every kernel to another backend and accumulates wall time per kernel
-/// (`depth-bench unet --profile`). Each kernel is followed by `synchronize()` so asynchronous backends are
-/// timed too. Benchmark-only.
+/// A backend that forwards every kernel to another backend, counts the FLOPs of the GEMMs, convolutions and
+/// attention it runs, and (with `timing`) accumulates wall time per kernel (`depth-bench unet --profile`).
+/// When timing, each kernel is followed by `synchronize()` so asynchronous backends are timed too.
+/// Benchmark-only.
 final class ProfilingBackend: ComputeBackend {
     let inner: ComputeBackend
+    let timing: Bool
     private(set) var seconds: [String: Double] = [:]
     private(set) var calls: [String: Int] = [:]
+    /// Multiply-add FLOPs (2 per MAC) of the GEMMs, convolutions and attention run since the last reset.
+    private(set) var flops = 0.0
 
-    init(_ inner: ComputeBackend) { self.inner = inner }
+    init(_ inner: ComputeBackend, timing: Bool = true) { self.inner = inner; self.timing = timing }
 
     var name: String { inner.name }
     var deviceDescription: String { inner.deviceDescription }
 
-    func reset() { seconds = [:]; calls = [:] }
+    func reset() { seconds = [:]; calls = [:]; flops = 0 }
 
     private func timed(_ key: String, _ body: () throws -> Void) throws {
+        guard timing else { return try body() }
         let start = DispatchTime.now().uptimeNanoseconds
         try body()
         try inner.synchronize()
@@ -34,15 +39,18 @@ final class ProfilingBackend: ComputeBackend {
     func synchronize() throws { try inner.synchronize() }
 
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
+        flops += d.flops
         try timed("gemm") { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
     }
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, output: DeviceBuffer) throws {
+        flops += d.flops
         let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
         try timed("\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)") {
             try inner.conv2d(d, input: input, weight: weight, bias: bias, output: output)
         }
     }
     func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer, output: DeviceBuffer) throws {
+        flops += d.flops
         try timed("attention L\(d.queryLength)xS\(d.keyLength) h\(d.heads)") { try inner.attention(d, q: q, k: k, v: v, output: output) }
     }
     func groupNorm(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?, output: DeviceBuffer) throws {

@@ -15,9 +15,6 @@ struct TextEncoderBenchmark: ParsableCommand {
     @Option(help: "Number of encoder layers (23 for stable-diffusion-2).")
     var layers: Int = 23
 
-    /// PyTorch 2.15 CPU, 2 threads, on the development machine (shared design notes, section 6).
-    static let pytorchSeconds = 0.68
-
     func run() throws {
         let backend = try options.makeBackend()
         var config = CLIPTextConfig.stableDiffusion2
@@ -47,9 +44,8 @@ struct TextEncoderBenchmark: ParsableCommand {
         if options.json {
             try printJSON([
                 "component": "text-encoder", "backend": backend.name, "device": backend.deviceDescription,
-                "seconds": times, "min_seconds": best, "gflop": flops / 1e9, "peak_rss_bytes": peakRSSBytes(),
+                "seconds": times, "min_seconds": best, "gflop": flops / 1e9, 
                 "batch": batch, "tokens": 77, "layers": layers, "load_seconds": loadSeconds,
-                "pytorch_seconds": Self.pytorchSeconds,
             ])
         } else {
             print("backend: \(backend.name) — \(backend.deviceDescription)")
@@ -57,7 +53,6 @@ struct TextEncoderBenchmark: ParsableCommand {
                   + String(format: "(built in %.2f s)", loadSeconds))
             print(String(format: "min %.3f s over %d runs (%@), %.1f GFLOP → %.1f GFLOP/s", best, times.count,
                          times.map { String(format: "%.3f", $0) }.joined(separator: ", "), flops / 1e9, flops / best / 1e9))
-            print(String(format: "PyTorch 2.15 CPU, 2 threads (design notes): %.2f s", Self.pytorchSeconds))
             print(String(format: "peak RSS: %.0f MB", Double(peakRSSBytes()) / 1e6))
         }
     }

@@ -46,7 +46,7 @@ public enum BackendKind: Equatable, Sendable, CustomStringConvertible {
             kind = try BackendKind(parsing: override)
         }
         switch kind {
-        case .cpu: return CPUBackend()
+        case .cpu: return try CPUBackend()
         case .opencl(let selector): return try OpenCLBackend(device: selector)
         case .auto:
             // A GPU through OpenCL when there is one, the CPU otherwise (PoCL's CPU device is not faster than OpenBLAS).
@@ -54,16 +54,27 @@ public enum BackendKind: Equatable, Sendable, CustomStringConvertible {
                let backend = try? OpenCLBackend(device: OpenCLDeviceSelector(platform: gpu.platformIndex, device: gpu.deviceIndex)) {
                 return backend
             }
-            return CPUBackend()
+            return try CPUBackend()
         }
     }
 
     /// The backends usable on this machine, with a description of each device.
+    /// Both libraries are opened at run time, so a backend whose library is missing is listed by
+    /// ``unavailable()`` instead.
     public static func available() -> [(kind: BackendKind, description: String)] {
-        var list: [(BackendKind, String)] = [(.cpu, CPUBackend().deviceDescription)]
+        var list: [(BackendKind, String)] = []
+        if let cpu = try? CPUBackend() { list.append((.cpu, cpu.deviceDescription)) }
         for d in OpenCLPlatforms.devices() {
             list.append((.opencl(device: OpenCLDeviceSelector(platform: d.platformIndex, device: d.deviceIndex)), d.summary))
         }
+        return list
+    }
+
+    /// The backends that cannot run on this machine, each with the reason and what to install.
+    public static func unavailable() -> [(backend: String, reason: String)] {
+        var list: [(String, String)] = []
+        do { try OpenBLASLibrary.load() } catch { list.append(("cpu", "\(error)")) }
+        if let reason = OpenCLPlatforms.unavailableReason { list.append(("opencl", reason)) }
         return list
     }
 }

@@ -17,7 +17,8 @@ import Foundation
 /// ```
 public final class DepthToImagePipeline {
     public let backend: ComputeBackend
-    public let folder: ModelFolder
+    /// The model folder the pipeline was loaded from; `nil` when it was assembled from components.
+    public let folder: ModelFolder?
     public let prompts: PromptEncoder
     public let unet: UNet2DConditionModel
     public let vae: AutoencoderKL
@@ -28,27 +29,53 @@ public final class DepthToImagePipeline {
     public let defaultScheduler: SchedulerKind
 
     /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend`.
-    public init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
-        self.backend = backend
-        folder = try ModelFolder(url: url, variant: variant)
-        prompts = try PromptEncoder(tokenizer: CLIPTokenizer(folder: folder.folder("tokenizer")),
-                                    textEncoder: Self.textEncoder(folder, backend))
+    public convenience init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
+        let folder = try ModelFolder(url: url, variant: variant)
+        let prompts = try PromptEncoder(tokenizer: CLIPTokenizer(folder: folder.folder("tokenizer")),
+                                        textEncoder: Self.textEncoder(folder, backend))
         let unetBinder = WeightBinder(source: try folder.weights("unet"), backend: backend)
-        unet = try UNet2DConditionModel(config: UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json")),
-                                        weights: unetBinder)
+        let unet = try UNet2DConditionModel(config: UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json")),
+                                            weights: unetBinder)
         try unetBinder.finish()
         let vaeBinder = WeightBinder(source: try folder.weights("vae"), backend: backend)
-        vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
+        let vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
         try vaeBinder.finish()
         _ = try folder.weights("depth_estimator")   // a clear error for .bin-only folders before the model loads
-        depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend)
+        let depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend)
         let schedulerFile = try folder.file("scheduler", "scheduler_config.json")
-        schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
-        defaultScheduler = try Self.schedulerKind(schedulerFile, config: schedulerConfig)
+        let schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
+        try self.init(backend: backend, prompts: prompts, unet: unet, vae: vae, depthEstimator: depthEstimator,
+                      schedulerConfig: schedulerConfig,
+                      defaultScheduler: Self.schedulerKind(schedulerFile, config: schedulerConfig), folder: folder)
+    }
+
+    /// Assembles a pipeline from loaded components (all on `backend`), e.g. models built from presets with
+    /// weights from another source.
+    ///
+    /// - Throws: ``PipelineError/invalidConfig(path:detail:)`` when the UNet does not take the VAE's latent
+    ///   channels plus the depth channel.
+    public convenience init(backend: ComputeBackend, prompts: PromptEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL,
+                            depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig = .stableDiffusion2Depth,
+                            defaultScheduler: SchedulerKind = .pndm) throws {
+        try self.init(backend: backend, prompts: prompts, unet: unet, vae: vae, depthEstimator: depthEstimator,
+                      schedulerConfig: schedulerConfig, defaultScheduler: defaultScheduler, folder: nil)
+    }
+
+    private init(backend: ComputeBackend, prompts: PromptEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL,
+                 depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig, defaultScheduler: SchedulerKind,
+                 folder: ModelFolder?) throws {
         guard unet.config.inChannels == vae.config.latentChannels + 1 else {
-            throw PipelineError.invalidConfig(path: folder.folder("unet").path,
+            throw PipelineError.invalidConfig(path: folder?.folder("unet").path ?? "unet",
                 detail: "the UNet takes \(unet.config.inChannels) channels but depth-to-image needs latent channels + 1 = \(vae.config.latentChannels + 1); is this a depth model?")
         }
+        self.backend = backend
+        self.folder = folder
+        self.prompts = prompts
+        self.unet = unet
+        self.vae = vae
+        self.depthEstimator = depthEstimator
+        self.schedulerConfig = schedulerConfig
+        self.defaultScheduler = defaultScheduler
     }
 
     private static func textEncoder(_ folder: ModelFolder, _ backend: ComputeBackend) throws -> CLIPTextEncoder {

@@ -45,7 +45,7 @@ final class BackendSelectionTests: XCTestCase {
     }
 
     func testTensorsOfDifferentBackendsAreRejected() throws {
-        let a = CPUBackend(), b = CPUBackend()
+        let a = try CPUBackend(), b = try CPUBackend()
         let x = try Tensor(shape: [2], data: [1, 2], on: a), y = try Tensor(shape: [2], data: [3, 4], on: b)
         XCTAssertThrowsError(try a.add(x, y)) { XCTAssertEqual($0 as? TensorError, .backendMismatch(operation: "add")) }
         XCTAssertEqual(try a.add(x, y.to(a)).toArray(), [4, 6])

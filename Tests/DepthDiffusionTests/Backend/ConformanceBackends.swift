@@ -8,7 +8,7 @@ import Foundation
 /// `DEPTHDIFFUSION_REQUIRE_OPENCL=1`, which turns a missing device into a failure instead of a skip.
 func conformanceBackends() throws -> [ComputeBackend] {
     [
-        CPUBackend(),
+        try CPUBackend(),
         try openCLBackendIfPresent(),
     ].compactMap { $0 }
 }

@@ -129,7 +129,7 @@ final class ConformanceTests: XCTestCase {
     func testConv2DTilingOnCPU() throws {
         // Force several tiles in both the shifted-GEMM and the im2col paths.
         var rng = TestRandom(seed: 4)
-        let cpu = CPUBackend()
+        let cpu = try CPUBackend()
         cpu.im2colBudget = 200
         cpu.shiftedTileColumns = 37
         for d in [Conv2DDescriptor(batch: 2, inChannels: 3, height: 20, width: 18, outChannels: 4, kernelH: 3, kernelW: 3,
@@ -181,7 +181,7 @@ final class ConformanceTests: XCTestCase {
         d.qRowStride = 3 * h * dh; d.kRowStride = 3 * h * dh; d.vRowStride = 3 * h * dh
         d.kOffset = h * dh; d.vOffset = 2 * h * dh
         let expected = Ref.attention(d, q: fused, k: fused, v: fused)
-        let cpu = CPUBackend()
+        let cpu = try CPUBackend()
         cpu.attentionScoreBudget = 50
         for be in try conformanceBackends() + [cpu] {
             let x = try t(be, [fused.count], fused)

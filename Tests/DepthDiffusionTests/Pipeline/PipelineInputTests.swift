@@ -43,7 +43,7 @@ final class PipelineInputTests: XCTestCase {
     }
 
     func testMissingAndWrongFolders() throws {
-        let backend = CPUBackend()
+        let backend = try CPUBackend()
         assertPipelineError({ _ = try DepthToImagePipeline(modelFolder: self.temp, backend: backend) }, contains: "not a diffusers model folder")
         let model = try modelCopy()
         try FileManager.default.removeItem(at: model.appendingPathComponent("depth_estimator"))
@@ -56,7 +56,7 @@ final class PipelineInputTests: XCTestCase {
     }
 
     func testBinOnlyAndMismatchedWeights() throws {
-        let backend = CPUBackend()
+        let backend = try CPUBackend()
         let model = try modelCopy()
         let unet = model.appendingPathComponent("unet")
         try FileManager.default.removeItem(at: unet.appendingPathComponent("diffusion_pytorch_model.fp16.safetensors"))
@@ -70,7 +70,7 @@ final class PipelineInputTests: XCTestCase {
     }
 
     func testBadParameters() throws {
-        let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: CPUBackend())
+        let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: try CPUBackend())
         let image = try ImageFile.readRGBImage(PipelineParityTests.modelURL.deletingLastPathComponent().appendingPathComponent("input.png"))
         var request = DepthToImageConfiguration(prompt: "a house", image: image)
         request.steps = 3
@@ -105,7 +105,7 @@ final class PipelineInputTests: XCTestCase {
     }
 
     func testPrecomputedEmbeddingsGiveTheSameImageAsText() throws {
-        let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: CPUBackend(), variant: "fp16")
+        let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: try CPUBackend(), variant: "fp16")
         let image = try ImageFile.readRGBImage(PipelineParityTests.modelURL.deletingLastPathComponent().appendingPathComponent("input.png"))
         var request = DepthToImageConfiguration(prompt: "a quiet street", image: image)
         request.negativePrompt = "fog"

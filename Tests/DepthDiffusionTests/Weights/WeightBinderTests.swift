@@ -17,7 +17,7 @@ final class WeightBinderTests: XCTestCase {
             "down_blocks.0.resnets.1.conv1.weight": ([2, 1, 1, 1], [1, 2]),
             "down_blocks.0.resnets.1.conv1.bias": ([2], [3, 4]),
         ])
-        let binder = WeightBinder(source: source, backend: CPUBackend())
+        let binder = WeightBinder(source: source, backend: try CPUBackend())
         let conv = binder.scope("down_blocks").scope(0).scope("resnets").scope(1).scope("conv1")
         XCTAssertEqual(conv.prefix, "down_blocks.0.resnets.1.conv1")
         XCTAssertEqual(try conv.tensor("weight", shape: [2, 1, 1, 1]).toArray(), [1, 2])
@@ -33,7 +33,7 @@ final class WeightBinderTests: XCTestCase {
             "extra.weight": ([1], [0]),
             "position_ids": ([1, 77], [Float](repeating: 0, count: 77)),
         ])
-        let binder = WeightBinder(source: source, backend: CPUBackend())
+        let binder = WeightBinder(source: source, backend: try CPUBackend())
         _ = try binder.tensor("a.weight", shape: [2, 3])
         _ = try binder.tensor("b.weight", shape: [2])
         _ = try binder.tensor("c.weight", shape: [4])
@@ -49,7 +49,7 @@ final class WeightBinderTests: XCTestCase {
 
     func testBindsFromSafetensorsFile() throws {
         let collection = try SafeTensorsCollection(url: fixtureURL("safetensors/f32.safetensors"))
-        let binder = WeightBinder(source: collection, backend: CPUBackend())
+        let binder = WeightBinder(source: collection, backend: try CPUBackend())
         for name in collection.names {
             let shape = collection.entries[name]!.shape
             let t = try binder.tensor(name, shape: shape)
@@ -59,7 +59,7 @@ final class WeightBinderTests: XCTestCase {
     }
 
     func testRandomSourceIsDeterministicAndScaled() throws {
-        let backend = CPUBackend()
+        let backend = try CPUBackend()
         let a = try WeightBinder(source: RandomWeightSource(seed: 1), backend: backend).tensor("x.weight", shape: [8, 100]).toArray()
         let b = try WeightBinder(source: RandomWeightSource(seed: 1), backend: backend).tensor("x.weight", shape: [8, 100]).toArray()
         XCTAssertEqual(a, b)

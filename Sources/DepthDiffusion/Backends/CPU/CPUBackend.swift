@@ -1,4 +1,4 @@
-import COpenBLAS
+import CRuntimeLibraries
 import Foundation
 
 /// The CPU backend: matrix products and convolutions through OpenBLAS `cblas_sgemm`,
@@ -15,13 +15,27 @@ public final class CPUBackend: ComputeBackend {
     /// Largest block of attention scores, in floats (1 MiB).
     var attentionScoreBudget = 1 << 18
 
-    /// Creates the backend. `threads` sets OpenBLAS's thread count (default: all cores).
-    public init(threads: Int? = nil, cacheBytes: Int = 2 << 30) {
+    /// Creates the backend, loading OpenBLAS on first use (see ``OpenBLASLibrary``). `threads` sets the number
+    /// of cores the CPU kernels use, process-wide: OpenBLAS's thread count for large GEMMs and the worker count
+    /// of the kernels that split work themselves (default: all cores).
+    ///
+    /// - Throws: ``BackendError/unavailable(_:)`` when `libopenblas.so.0` cannot be loaded.
+    public init(threads: Int? = nil, cacheBytes: Int = 2 << 30) throws {
+        try OpenBLASLibrary.load()
         pool = BufferPool(limitBytes: cacheBytes)
-        if let threads, threads > 0 { openblas_set_num_threads(Int32(threads)) }
-        let config = openblas_get_config().map { String(cString: $0) } ?? "OpenBLAS"
-        deviceDescription = "\(CPUBackend.processorName()) — \(config), \(openblas_get_num_threads()) BLAS threads, \(Parallel.workers) workers"
+        if let threads, threads > 0 {
+            OpenBLASLibrary.threads = threads
+            Parallel.workers = threads
+        }
+        let core = OpenBLASLibrary.coreName ?? "unknown"
+        let choice = OpenBLASLibrary.coreChoice?.rawValue ?? "unknown"
+        let version = OpenBLASLibrary.config?.split(separator: " ").prefix(2).joined(separator: " ") ?? "OpenBLAS"
+        deviceDescription = "\(CPUBackend.processorName()) — \(version), kernel \(core) (from \(choice)), "
+            + "\(OpenBLASLibrary.threads) BLAS threads, \(Parallel.workers) workers"
     }
+
+    /// The cores the CPU kernels use (process-wide; see ``init(threads:cacheBytes:)``).
+    public static var threads: Int { Parallel.workers }
 
     static func processorName() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -93,8 +107,8 @@ public final class CPUBackend: ComputeBackend {
             if beta == 0 { for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) } }
             else if beta != 1 { for r in 0..<m { for j in 0..<n { c[r * ldc + j] *= beta } } }
         } else {
-            cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), beta, c, blasint(ldc))
+            dd_sgemm(transposeA ? 1 : 0, transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda),
+                     b, Int32(ldb), beta, c, Int32(ldc))
         }
         if let (bp, mode) = biasAfter, mode != .none {
             for r in 0..<m {

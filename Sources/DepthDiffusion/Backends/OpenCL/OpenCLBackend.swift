@@ -1,4 +1,4 @@
-import COpenCL
+import CRuntimeLibraries
 import Foundation
 
 /// The OpenCL backend: every ``ComputeBackend`` operation as an OpenCL C 1.2 kernel compiled at run
@@ -39,7 +39,7 @@ public final class OpenCLBackend: ComputeBackend {
         guard offset >= 0, offset + source.count <= buffer.count else {
             throw TensorError.invalidArgument(operation: "upload", detail: "\(source.count) elements at \(offset) into \(buffer.count)")
         }
-        try clCheck(clEnqueueWriteBuffer(ctx.queue, mem(buffer), cl_bool(CL_TRUE), offset * 4, source.count * 4,
+        try clCheck(ddclEnqueueWriteBuffer(ctx.queue, mem(buffer), cl_bool(CL_TRUE), offset * 4, source.count * 4,
                                          source.baseAddress, 0, nil, nil), "upload")
     }
 
@@ -48,11 +48,11 @@ public final class OpenCLBackend: ComputeBackend {
         guard offset >= 0, offset + destination.count <= buffer.count else {
             throw TensorError.invalidArgument(operation: "download", detail: "\(destination.count) elements at \(offset) from \(buffer.count)")
         }
-        try clCheck(clEnqueueReadBuffer(ctx.queue, mem(buffer), cl_bool(CL_TRUE), offset * 4, destination.count * 4,
+        try clCheck(ddclEnqueueReadBuffer(ctx.queue, mem(buffer), cl_bool(CL_TRUE), offset * 4, destination.count * 4,
                                         destination.baseAddress, 0, nil, nil), "download")
     }
 
-    public func synchronize() throws { try clCheck(clFinish(ctx.queue), "clFinish") }
+    public func synchronize() throws { try clCheck(ddclFinish(ctx.queue), "clFinish") }
 
     // MARK: Launching
 
@@ -74,20 +74,20 @@ public final class OpenCLBackend: ComputeBackend {
             switch arg {
             case .buffer(let b):
                 var m: cl_mem? = b.map(mem) ?? dummy.mem
-                status = clSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &m)
+                status = ddclSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &m)
             case .int(let v):
                 var x = Int32(truncatingIfNeeded: v)
-                status = clSetKernelArg(kernel, index, 4, &x)
+                status = ddclSetKernelArg(kernel, index, 4, &x)
             case .bool(let v):
                 var x: Int32 = v ? 1 : 0
-                status = clSetKernelArg(kernel, index, 4, &x)
+                status = ddclSetKernelArg(kernel, index, 4, &x)
             case .float(let v):
                 var x = v
-                status = clSetKernelArg(kernel, index, 4, &x)
+                status = ddclSetKernelArg(kernel, index, 4, &x)
             case .ints(let values):
-                status = values.withUnsafeBytes { clSetKernelArg(kernel, index, $0.count, $0.baseAddress) }
+                status = values.withUnsafeBytes { ddclSetKernelArg(kernel, index, $0.count, $0.baseAddress) }
             }
-            try clCheck(status, "clSetKernelArg(\(kernelName), \(i))")
+            try clCheck(status, "ddclSetKernelArg(\(kernelName), \(i))")
         }
         var g = global
         if let local { for i in 0..<g.count { g[i] = (g[i] + local[i] - 1) / local[i] * local[i] } }
@@ -95,7 +95,7 @@ public final class OpenCLBackend: ComputeBackend {
         var l = local ?? []
         let status = g.withUnsafeMutableBufferPointer { gp in
             l.withUnsafeMutableBufferPointer { lp in
-                clEnqueueNDRangeKernel(ctx.queue, kernel, cl_uint(gp.count), nil, gp.baseAddress,
+                ddclEnqueueNDRangeKernel(ctx.queue, kernel, cl_uint(gp.count), nil, gp.baseAddress,
                                        local == nil ? nil : lp.baseAddress, 0, nil, nil)
             }
         }

@@ -1,4 +1,4 @@
-import COpenCL
+import CRuntimeLibraries
 import Foundation
 
 /// Device memory of the OpenCL backend, recycled through the device's pool when released.
@@ -39,7 +39,7 @@ final class OpenCLBufferPool: @unchecked Sendable {
     func give(_ mem: cl_mem, _ bytes: Int) {
         lock.lock(); defer { lock.unlock() }
         if held + bytes > limitBytes {
-            clReleaseMemObject(mem)
+            ddclReleaseMemObject(mem)
             return
         }
         free[bytes, default: []].append(mem)
@@ -49,7 +49,7 @@ final class OpenCLBufferPool: @unchecked Sendable {
     /// Releases every cached buffer.
     func trim() {
         lock.lock(); defer { lock.unlock() }
-        for list in free.values { for mem in list { clReleaseMemObject(mem) } }
+        for list in free.values { for mem in list { ddclReleaseMemObject(mem) } }
         free.removeAll(); held = 0
     }
 }

@@ -1,4 +1,4 @@
-import COpenCL
+import CRuntimeLibraries
 import Foundation
 
 /// Everything the OpenCL backend keeps per device for the life of the process: the context, one
@@ -34,7 +34,7 @@ final class OpenCLDeviceContext: @unchecked Sendable {
     static func get(_ selector: OpenCLDeviceSelector?) throws -> OpenCLDeviceContext {
         let devices = OpenCLPlatforms.devices()
         guard !devices.isEmpty else {
-            throw BackendError.unavailable("no OpenCL device found: install an OpenCL driver (a GPU vendor's ICD, or pocl-opencl-icd for the CPU) or use --backend cpu")
+            throw BackendError.unavailable((OpenCLPlatforms.unavailableReason ?? "no OpenCL device found") + "; or use the cpu backend")
         }
         let info: OpenCLDeviceInfo
         if let selector {
@@ -62,13 +62,13 @@ final class OpenCLDeviceContext: @unchecked Sendable {
         device = id
         var status: cl_int = 0
         var dev: cl_device_id? = id
-        guard let ctx = clCreateContext(nil, 1, &dev, nil, nil, &status), status == CL_SUCCESS else {
+        guard let ctx = ddclCreateContext(nil, 1, &dev, nil, nil, &status), status == CL_SUCCESS else {
             try clCheck(status, "clCreateContext on \(info.name)")
             throw BackendError.unavailable("cannot create an OpenCL context on \(info.name)")
         }
         context = ctx
-        guard let q = clCreateCommandQueue(ctx, id, 0, &status), status == CL_SUCCESS else {
-            clReleaseContext(ctx)
+        guard let q = ddclCreateCommandQueue(ctx, id, 0, &status), status == CL_SUCCESS else {
+            ddclReleaseContext(ctx)
             try clCheck(status, "clCreateCommandQueue on \(info.name)")
             throw BackendError.unavailable("cannot create an OpenCL queue on \(info.name)")
         }
@@ -92,8 +92,8 @@ final class OpenCLDeviceContext: @unchecked Sendable {
 
     func createMem(_ bytes: Int) throws -> cl_mem {
         var status: cl_int = 0
-        let mem = clCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
-        try clCheck(status, "clCreateBuffer(\(bytes) bytes)", bytes: bytes, device: info.name)
+        let mem = ddclCreateBuffer(context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
+        try clCheck(status, "ddclCreateBuffer(\(bytes) bytes)", bytes: bytes, device: info.name)
         guard let mem else { throw TensorError.outOfMemory(bytes: bytes, device: info.name) }
         return mem
     }
@@ -105,9 +105,9 @@ final class OpenCLDeviceContext: @unchecked Sendable {
         if let k = kernels[key] { return k }
         let program = try program(source: source, options: options)
         var status: cl_int = 0
-        let k = clCreateKernel(program, name, &status)
-        try clCheck(status, "clCreateKernel(\(name))")
-        guard let k else { throw TensorError.backendFailure("clCreateKernel(\(name)) returned nothing") }
+        let k = ddclCreateKernel(program, name, &status)
+        try clCheck(status, "ddclCreateKernel(\(name))")
+        guard let k else { throw TensorError.backendFailure("ddclCreateKernel(\(name)) returned nothing") }
         kernels[key] = k
         return k
     }
@@ -118,18 +118,18 @@ final class OpenCLDeviceContext: @unchecked Sendable {
         var status: cl_int = 0
         let program: cl_program? = source.withCString { src in
             var ptr: UnsafePointer<CChar>? = src
-            return clCreateProgramWithSource(context, 1, &ptr, nil, &status)
+            return ddclCreateProgramWithSource(context, 1, &ptr, nil, &status)
         }
         try clCheck(status, "clCreateProgramWithSource")
         guard let program else { throw TensorError.backendFailure("clCreateProgramWithSource returned nothing") }
         var dev: cl_device_id? = device
-        let built = clBuildProgram(program, 1, &dev, "-cl-std=CL1.2 " + options, nil, nil)
+        let built = ddclBuildProgram(program, 1, &dev, "-cl-std=CL1.2 " + options, nil, nil)
         if built != CL_SUCCESS {
             var size = 0
-            clGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size)
+            ddclGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), 0, nil, &size)
             var log = [CChar](repeating: 0, count: size + 1)
-            clGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &log, nil)
-            clReleaseProgram(program)
+            ddclGetProgramBuildInfo(program, device, cl_program_build_info(CL_PROGRAM_BUILD_LOG), size, &log, nil)
+            ddclReleaseProgram(program)
             let text = String(decoding: log.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             throw TensorError.backendFailure("OpenCL kernel build failed on \(info.name) (error \(built), options \(options)):\n\(text)")
         }
@@ -142,13 +142,13 @@ extension OpenCLPlatforms {
     /// The `cl_device_id` of a platform/device index pair.
     static func deviceID(platform: Int, device: Int) -> cl_device_id? {
         var platformCount: cl_uint = 0
-        guard clGetPlatformIDs(0, nil, &platformCount) == CL_SUCCESS, platform < Int(platformCount) else { return nil }
+        guard ddclGetPlatformIDs(0, nil, &platformCount) == CL_SUCCESS, platform < Int(platformCount) else { return nil }
         var platforms = [cl_platform_id?](repeating: nil, count: Int(platformCount))
-        guard clGetPlatformIDs(platformCount, &platforms, nil) == CL_SUCCESS, let p = platforms[platform] else { return nil }
+        guard ddclGetPlatformIDs(platformCount, &platforms, nil) == CL_SUCCESS, let p = platforms[platform] else { return nil }
         var count: cl_uint = 0
-        guard clGetDeviceIDs(p, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count) == CL_SUCCESS, device < Int(count) else { return nil }
+        guard ddclGetDeviceIDs(p, cl_device_type(CL_DEVICE_TYPE_ALL), 0, nil, &count) == CL_SUCCESS, device < Int(count) else { return nil }
         var devices = [cl_device_id?](repeating: nil, count: Int(count))
-        guard clGetDeviceIDs(p, cl_device_type(CL_DEVICE_TYPE_ALL), count, &devices, nil) == CL_SUCCESS else { return nil }
+        guard ddclGetDeviceIDs(p, cl_device_type(CL_DEVICE_TYPE_ALL), count, &devices, nil) == CL_SUCCESS else { return nil }
         return devices[device]
     }
 }

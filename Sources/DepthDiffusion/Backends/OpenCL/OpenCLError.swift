@@ -1,4 +1,4 @@
-import COpenCL
+import CRuntimeLibraries
 
 /// Turns an OpenCL status code into a typed error (or nothing on success).
 func clCheck(_ status: cl_int, _ what: @autoclosure () -> String, bytes: Int = 0, device: String = "OpenCL device") throws {

@@ -3,7 +3,7 @@ import Foundation
 /// Monocular depth from an RGB image: ``DPTImageProcessor`` → ``DPTForDepthEstimation``.
 ///
 /// ```swift
-/// let estimator = try DPTDepthEstimator(pipelineFolder: modelFolder, backend: CPUBackend())
+/// let estimator = try DPTDepthEstimator(pipelineFolder: modelFolder, backend: try CPUBackend())
 /// let result = try estimator.estimate(image)
 /// let preview = try result.resized.grayscale8()
 /// ```

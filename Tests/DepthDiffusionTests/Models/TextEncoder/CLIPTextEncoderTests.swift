@@ -76,7 +76,7 @@ final class CLIPTextEncoderTests: XCTestCase {
     func testWrongShapesListEveryMismatch() throws {
         let dir = try copyFixture("tiny_quick_gelu")
         try rewriteConfig(dir) { $0["intermediate_size"] = 48; $0["num_hidden_layers"] = 3 }
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
             guard let e = error as? WeightBindingError else { return XCTFail("\(error)") }
             XCTAssertTrue(e.shapeMismatches.contains { $0.name == "encoder.layers.0.mlp.fc1.weight" && $0.expected == [48, 32] && $0.found == [64, 32] })
             XCTAssertTrue(e.missing.contains("encoder.layers.2.self_attn.q_proj.weight"), e.description)
@@ -88,7 +88,7 @@ final class CLIPTextEncoderTests: XCTestCase {
     func testFewerLayersThanCheckpointIsReported() throws {
         let dir = try copyFixture("tiny_gelu")
         try rewriteConfig(dir) { $0["num_hidden_layers"] = 1 }
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
             guard let e = error as? WeightBindingError else { return XCTFail("\(error)") }
             XCTAssertTrue(e.unexpected.contains("text_model.encoder.layers.1.mlp.fc1.weight"), e.description)
             XCTAssertFalse(e.unexpected.contains("text_model.embeddings.position_ids"), e.description)
@@ -99,20 +99,20 @@ final class CLIPTextEncoderTests: XCTestCase {
     func testBadConfigs() throws {
         let dir = try copyFixture("tiny_gelu")
         try rewriteConfig(dir) { $0["hidden_act"] = "mish" }
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
             XCTAssertTrue("\(error)".contains("hidden_act 'mish' is not supported"), "\(error)")
         }
         try rewriteConfig(dir) { $0["hidden_act"] = "gelu"; $0["num_attention_heads"] = 5 }
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
             XCTAssertTrue("\(error)".contains("not a multiple of num_attention_heads"), "\(error)")
         }
         try rewriteConfig(dir) { $0["num_attention_heads"] = 4; $0["hidden_size"] = "wide" }
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
             guard case TextEncoderError.invalidConfig = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("hidden_size"), "\(error)")
         }
         try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
             guard case TextEncoderError.missingConfig = error else { return XCTFail("\(error)") }
         }
     }
@@ -120,11 +120,11 @@ final class CLIPTextEncoderTests: XCTestCase {
     func testMissingWeights() throws {
         let dir = try copyFixture("tiny_gelu")
         try FileManager.default.removeItem(at: dir.appendingPathComponent("model.safetensors"))
-        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: CPUBackend()))
+        XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend()))
     }
 
     func testBadIDs() throws {
-        let encoder = try CLIPTextEncoder(folder: fixtureURL("text_encoder/tiny_quick_gelu"), backend: CPUBackend())
+        let encoder = try CLIPTextEncoder(folder: fixtureURL("text_encoder/tiny_quick_gelu"), backend: try CPUBackend())
         XCTAssertThrowsError(try encoder(ids: [1, 2, 100], batch: 1)) { XCTAssertTrue("\($0)".contains("outside the vocabulary")) }
         XCTAssertThrowsError(try encoder(ids: [Int32](repeating: 1, count: 78), batch: 1)) { XCTAssertTrue("\($0)".contains("positions")) }
         XCTAssertThrowsError(try encoder(ids: [1, 2, 3], batch: 2))

@@ -40,7 +40,7 @@ final class PromptEncoderTests: XCTestCase {
     }
 
     func testPrecomputedEmbeddings() throws {
-        let backend = CPUBackend()
+        let backend = try CPUBackend()
         let p = try makeEncoder(backend)
         var random = TestRandom(seed: 1)
         let custom = try Tensor(shape: [1, 77, 16], data: random.floats(77 * 16), on: backend)
@@ -71,16 +71,16 @@ final class PromptEncoderTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clip-model-\(UUID().uuidString)")
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        XCTAssertThrowsError(try PromptEncoder(modelFolder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try PromptEncoder(modelFolder: dir, backend: try CPUBackend())) { error in
             guard case TokenizerError.missingFile = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("tokenizer"), "\(error)")
         }
         try FileManager.default.copyItem(at: fixtureURL("tokenizer/clip"), to: dir.appendingPathComponent("tokenizer"))
-        XCTAssertThrowsError(try PromptEncoder(modelFolder: dir, backend: CPUBackend())) { error in
+        XCTAssertThrowsError(try PromptEncoder(modelFolder: dir, backend: try CPUBackend())) { error in
             guard case TextEncoderError.missingConfig = error else { return XCTFail("\(error)") }
         }
         try FileManager.default.copyItem(at: fixtureURL("text_encoder/tiny_gelu"), to: dir.appendingPathComponent("text_encoder"))
-        let p = try PromptEncoder(modelFolder: dir, backend: CPUBackend())
+        let p = try PromptEncoder(modelFolder: dir, backend: try CPUBackend())
         // The tiny encoder's 100-entry vocabulary cannot take real CLIP ids: a clear error, not a crash.
         XCTAssertThrowsError(try p.guidanceBatch(prompt: .text("a cat"))) { error in
             XCTAssertTrue("\(error)".contains("outside the vocabulary of 100"), "\(error)")

@@ -64,7 +64,7 @@ final class UNet2DConditionModelTests: XCTestCase {
         let fixture = try ModelFixture("unet/depth_linear_3level")
         var config = try UNet2DConditionConfig(contentsOf: fixture.folder)
         config.inChannels = 4
-        let binder = WeightBinder(source: try SafeTensorsCollection(url: fixture.folder), backend: CPUBackend())
+        let binder = WeightBinder(source: try SafeTensorsCollection(url: fixture.folder), backend: try CPUBackend())
         _ = try UNet2DConditionModel(config: config, weights: binder)
         XCTAssertThrowsError(try binder.finish()) { error in
             XCTAssertTrue("\(error)".contains("conv_in.weight"), "\(error)")
@@ -73,7 +73,7 @@ final class UNet2DConditionModelTests: XCTestCase {
 
     /// The full SD2-depth configuration builds from random weights (no files); one step at a tiny latent size.
     func testSD2DepthPresetInstantiatesWithRandomWeights() throws {
-        let backend = CPUBackend()
+        let backend = try CPUBackend()
         let binder = WeightBinder(source: RandomWeightSource(seed: 1), backend: backend)
         let unet = try UNet2DConditionModel(config: .sd2Depth, weights: binder)
         try binder.finish()

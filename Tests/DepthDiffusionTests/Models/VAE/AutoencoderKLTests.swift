@@ -57,7 +57,7 @@ final class AutoencoderKLTests: XCTestCase {
     }
 
     func testPosteriorSample() throws {
-        let backend = CPUBackend()
+        let backend = try CPUBackend()
         let moments = try Tensor(shape: [1, 2, 1, 2], data: [1, 2, 50, -2], on: backend)
         let posterior = try DiagonalGaussianDistribution(moments: moments)
         XCTAssertEqual(try posterior.logvar.toArray(), [20, -2])
@@ -67,12 +67,12 @@ final class AutoencoderKLTests: XCTestCase {
     }
 
     func testSD2DepthPresetInstantiatesWithRandomWeights() throws {
-        let binder = WeightBinder(source: RandomWeightSource(seed: 2), backend: CPUBackend())
+        let binder = WeightBinder(source: RandomWeightSource(seed: 2), backend: try CPUBackend())
         let vae = try AutoencoderKL(config: .sd2Depth, weights: binder)
         try binder.finish()
         XCTAssertEqual(vae.config.scaleFactor, 8)
         XCTAssertEqual(vae.tileSizes, VAETileSizes(sampleTile: 768, latentTile: 96))
-        let out = try vae.decode(Tensor(shape: [1, 4, 2, 3], repeating: 0.5, on: CPUBackend()).to(vae.decoder.convIn.weight.backend))
+        let out = try vae.decode(Tensor(shape: [1, 4, 2, 3], repeating: 0.5, on: try CPUBackend()).to(vae.decoder.convIn.weight.backend))
         XCTAssertEqual(out.shape, [1, 3, 16, 24])
     }
 }

@@ -1,5 +1,0 @@
-#include <cblas.h>
-// Thread control (OpenBLAS extension, not in every cblas.h).
-void openblas_set_num_threads(int num_threads);
-int openblas_get_num_threads(void);
-char *openblas_get_config(void);

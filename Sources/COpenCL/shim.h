@@ -1,2 +1,0 @@
-#define CL_TARGET_OPENCL_VERSION 120
-#include <CL/cl.h>

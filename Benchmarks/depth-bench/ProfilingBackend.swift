@@ -1,7 +1,7 @@
 import DepthDiffusion
 import Foundation
 
-/// A backend that forwards every kernel to another backend, counts the FLOPs of the GEMMs, convolutions and
+/// A backend that forwards every kernel (and claims every optional capability) of another backend, counts the FLOPs of the GEMMs, convolutions and
 /// attention it runs, and (with `timing`) accumulates wall time per kernel (`depth-bench unet --profile`).
 /// When timing, each kernel is followed by `synchronize()` so asynchronous backends are timed too.
 /// Benchmark-only.
@@ -59,17 +59,8 @@ final class ProfilingBackend: ComputeBackend {
     func layerNorm(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?, output: DeviceBuffer) throws {
         try timed("layerNorm") { try inner.layerNorm(rows: rows, cols: cols, eps: eps, input: input, gamma: gamma, beta: beta, output: output) }
     }
-    func softmax(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
-        try timed("softmax") { try inner.softmax(rows: rows, cols: cols, input: input, output: output) }
-    }
-    func standardize(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
-        try timed("standardize") { try inner.standardize(rows: rows, cols: cols, eps: eps, input: input, output: output) }
-    }
     func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
         try timed("unary") { try inner.unary(op, count: count, input: input, output: output) }
-    }
-    func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
-        try timed("geglu") { try inner.geglu(rows: rows, cols: cols, input: input, output: output) }
     }
     func affine(count: Int, scale: Float, shift: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
         try timed("affine") { try inner.affine(count: count, scale: scale, shift: shift, input: input, output: output) }
@@ -94,6 +85,24 @@ final class ProfilingBackend: ComputeBackend {
     }
     func minMax(rows: Int, cols: Int, input: DeviceBuffer, min: DeviceBuffer, max: DeviceBuffer) throws {
         try timed("minMax") { try inner.minMax(rows: rows, cols: cols, input: input, min: min, max: max) }
+    }
+
+    // Optional capabilities: claimed exactly as the inner backend claims them, so profiling runs the same kernels.
+
+    func supports(_ capability: BackendCapability) -> Bool { inner.supports(capability) }
+    func groupNormSiLU(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
+                       output: DeviceBuffer) throws {
+        try timed("groupNorm+SiLU") { try inner.groupNormSiLU(d, input: input, gamma: gamma, beta: beta, output: output) }
+    }
+    func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("geglu") { try inner.geglu(rows: rows, cols: cols, input: input, output: output) }
+    }
+    func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
+              residual: DeviceBuffer?, c: DeviceBuffer) throws {
+        flops += d.flops
+        try timed("gemm+epilogue") {
+            try inner.gemm(d, a: a, b: b, bias: bias, activation: activation, residual: residual, c: c)
+        }
     }
 
     /// Rows sorted by time: `{op, calls, seconds}`.

@@ -8,16 +8,24 @@ public protocol DeviceBuffer: AnyObject {
     var count: Int { get }
 }
 
-/// A compute device that stores tensors and runs every operation the SD2-depth networks need.
+/// A compute device that stores tensors and runs the kernels the SD2-depth networks are built from.
 ///
-/// The requirements are *kernels*: they receive buffers and a descriptor whose sizes were
-/// already checked by the tensor-level front end (the `ComputeBackend` extensions such as
-/// ``ComputeBackend/linear(_:weight:bias:)``), so an implementation only computes.
-/// All data is float32, row-major and contiguous unless a descriptor gives strides.
-/// Every output buffer is distinct from every input buffer.
+/// The contract has two parts:
+/// - **Mandatory kernels**: primitives every backend implements (memory, GEMM, convolution,
+///   attention, normalisation, elementwise, layout, spatial and embedding kernels).
+/// - **Optional capabilities** (``BackendCapability``): fused kernels a backend may provide to go
+///   faster. A backend claims one by returning `true` from ``supports(_:)`` and implementing the
+///   matching requirement; the defaults claim nothing and throw ``TensorError/unsupported(operation:backend:)``.
+///   The tensor-level front end (the `ComputeBackend` extensions such as
+///   ``ComputeBackend/groupNorm(_:groups:gamma:beta:eps:silu:)``) calls an optional kernel only
+///   when the backend claims it, and otherwise composes the same result from mandatory kernels.
 ///
-/// To add a backend, implement this protocol in a new folder under `Backends/`, register it in
-/// ``BackendKind``, and add one line to the conformance suite's backend list.
+/// Kernels receive buffers and a descriptor whose sizes were already checked by the front end,
+/// so an implementation only computes. All data is float32, row-major and contiguous unless a
+/// descriptor gives strides. Every output buffer is distinct from every input buffer.
+///
+/// To add a backend, implement the mandatory kernels in a new folder under `Backends/`, register it
+/// in ``BackendKind``, and add one line to the conformance suite's backend list.
 public protocol ComputeBackend: AnyObject {
     /// Short name of the implementation: `"cpu"` or `"opencl"`.
     var name: String { get }
@@ -54,25 +62,19 @@ public protocol ComputeBackend: AnyObject {
 
     // MARK: Normalisation
 
-    /// Group normalisation of `[batch, channels, spatial]` with biased variance, per-channel
-    /// affine `gamma`/`beta`, optionally followed by SiLU.
+    /// Group normalisation of `[batch, channels, spatial]` with biased variance and per-channel
+    /// affine `gamma`/`beta` (each optional).
     func groupNorm(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
                    output: DeviceBuffer) throws
-    /// Layer normalisation over the last dimension of a `[rows, cols]` matrix (biased variance).
+    /// Layer normalisation over the last dimension of a `[rows, cols]` matrix (biased variance),
+    /// with optional per-column `gamma`/`beta`. Without them it standardises each row.
     func layerNorm(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, gamma: DeviceBuffer?,
                    beta: DeviceBuffer?, output: DeviceBuffer) throws
-    /// Softmax over the last dimension of a `[rows, cols]` matrix (max-subtracted).
-    func softmax(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws
-    /// Weight standardisation: each of `rows` rows of length `cols` becomes
-    /// `(w - mean) / sqrt(var + eps)` with the biased variance (BiT's `WeightStandardizedConv2d`).
-    func standardize(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, output: DeviceBuffer) throws
 
     // MARK: Elementwise
 
     /// Applies `op` to `count` elements.
     func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws
-    /// GEGLU: the input is `[rows, 2 * cols]`; `output[r, c] = x[r, c] * gelu(x[r, cols + c])` (exact GELU).
-    func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws
     /// `output = scale * input + shift` on `count` elements.
     func affine(count: Int, scale: Float, shift: Float, input: DeviceBuffer, output: DeviceBuffer) throws
     /// `output[i] = a[ia] ⊕ b[ib]` over a contiguous output of `d.shape`, where the input indices
@@ -98,4 +100,45 @@ public protocol ComputeBackend: AnyObject {
     func timestepEmbedding(_ d: TimestepEmbeddingDescriptor, timesteps: [Float], output: DeviceBuffer) throws
     /// Per-row minimum and maximum of a `[rows, cols]` matrix, written to two `[rows]` buffers.
     func minMax(rows: Int, cols: Int, input: DeviceBuffer, min: DeviceBuffer, max: DeviceBuffer) throws
+
+    // MARK: Optional capabilities
+
+    /// Whether the backend implements the optional kernel of `capability`. The default is `false`.
+    func supports(_ capability: BackendCapability) -> Bool
+
+    /// ``BackendCapability/groupNormSiLU``: ``groupNorm(_:input:gamma:beta:output:)`` followed by
+    /// SiLU, `y · sigmoid(y)`, in one pass.
+    func groupNormSiLU(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
+                       output: DeviceBuffer) throws
+
+    /// ``BackendCapability/geglu``: the input is `[rows, 2 * cols]`;
+    /// `output[r, c] = x[r, c] * gelu(x[r, cols + c])` (exact GELU).
+    func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws
+
+    /// ``BackendCapability/gemmEpilogue``: ``gemm(_:a:b:bias:c:)`` followed, per element of C, by
+    /// `activation` (when given) and then the addition of `residual` (when given), which is laid out
+    /// like C (same offset, leading dimension and batch stride) and is distinct from it:
+    /// `C = activation(alpha · op(A) op(B) + beta · C + bias) + residual`.
+    func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
+              residual: DeviceBuffer?, c: DeviceBuffer) throws
+}
+
+// Defaults of the optional capabilities: nothing is claimed, and the kernels, which the front end
+// never calls on a backend that does not claim them, throw.
+extension ComputeBackend {
+    public func supports(_ capability: BackendCapability) -> Bool { false }
+
+    public func groupNormSiLU(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
+                              output: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.groupNormSiLU.rawValue, backend: name)
+    }
+
+    public func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.geglu.rawValue, backend: name)
+    }
+
+    public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
+                     residual: DeviceBuffer?, c: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.gemmEpilogue.rawValue, backend: name)
+    }
 }

@@ -78,11 +78,9 @@ public struct AttentionDescriptor: Equatable, Sendable {
 public struct GroupNormDescriptor: Equatable, Sendable {
     public var batch: Int, channels: Int, spatial: Int, groups: Int
     public var eps: Float
-    /// Apply SiLU after the affine transform.
-    public var silu: Bool
-    public init(batch: Int, channels: Int, spatial: Int, groups: Int, eps: Float, silu: Bool = false) {
+    public init(batch: Int, channels: Int, spatial: Int, groups: Int, eps: Float) {
         self.batch = batch; self.channels = channels; self.spatial = spatial; self.groups = groups
-        self.eps = eps; self.silu = silu
+        self.eps = eps
     }
 }
 

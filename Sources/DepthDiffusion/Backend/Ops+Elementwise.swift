@@ -10,10 +10,17 @@ extension ComputeBackend {
     }
 
     /// diffusers `GEGLU` after its projection: splits the last dimension in halves `(h, gate)` and returns `h * gelu(gate)`.
+    ///
+    /// A backend that claims ``BackendCapability/geglu`` runs it as one kernel; any other backend
+    /// splits the halves, applies ``UnaryOp/gelu`` and multiplies.
     public func geglu(_ x: Tensor) throws -> Tensor {
         try requireOwned("geglu", x)
         guard let last = x.shape.last, last % 2 == 0, last > 0 else {
             throw TensorError.shapeMismatch(operation: "geglu", detail: "last dimension of \(x.shape) must be even")
+        }
+        guard supports(.geglu) else {
+            let halves = try chunk(x, 2, axis: x.rank - 1)
+            return try mul(halves[0], apply(.gelu, halves[1]))
         }
         let out = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [last / 2], on: self)
         try geglu(rows: x.count / last, cols: last / 2, input: x.buffer, output: out.buffer)

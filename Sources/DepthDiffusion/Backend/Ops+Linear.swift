@@ -31,9 +31,15 @@ extension ComputeBackend {
         return out
     }
 
-    /// A PyTorch `nn.Linear`: `x [..., in] · weightᵀ + bias`, with `weight` shaped `[out, in]`.
-    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
-        try requireOwned("linear", x, weight, bias)
+    /// A PyTorch `nn.Linear`: `x [..., in] · weightᵀ + bias`, with `weight` shaped `[out, in]`, optionally
+    /// followed by `activation` and then the addition of `residual` (shaped like the output):
+    /// `activation(x · weightᵀ + bias) + residual`.
+    ///
+    /// A backend that claims ``BackendCapability/gemmEpilogue`` applies the activation and the residual
+    /// inside its GEMM; any other backend runs them as separate elementwise kernels.
+    public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: UnaryOp? = nil,
+                       residual: Tensor? = nil) throws -> Tensor {
+        try requireOwned("linear", x, weight, bias, residual)
         guard weight.rank == 2, let inFeatures = x.shape.last, inFeatures == weight.shape[1] else {
             throw TensorError.shapeMismatch(operation: "linear", detail: "input \(x.shape), weight \(weight.shape)")
         }
@@ -41,11 +47,23 @@ extension ComputeBackend {
         if let bias, bias.count != outFeatures {
             throw TensorError.shapeMismatch(operation: "linear", detail: "bias \(bias.shape) for \(outFeatures) outputs")
         }
+        let outShape = Array(x.shape.dropLast()) + [outFeatures]
+        if let residual, residual.shape != outShape {
+            throw TensorError.shapeMismatch(operation: "linear", detail: "residual \(residual.shape) for output \(outShape)")
+        }
         let rows = x.count / max(inFeatures, 1)
-        let out = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [outFeatures], on: self)
+        let out = try Tensor(uninitializedShape: outShape, on: self)
+        guard out.count > 0 else { return out }
         let d = GEMMDescriptor(m: rows, n: outFeatures, k: inFeatures, transposeB: true,
                                bias: bias == nil ? .none : .perColumn)
-        if out.count > 0 { try gemm(d, a: x.buffer, b: weight.buffer, bias: bias?.buffer, c: out.buffer) }
-        return out
+        let fused = (activation != nil || residual != nil) && supports(.gemmEpilogue)
+        if fused {
+            try gemm(d, a: x.buffer, b: weight.buffer, bias: bias?.buffer, activation: activation,
+                     residual: residual?.buffer, c: out.buffer)
+            return out
+        }
+        try gemm(d, a: x.buffer, b: weight.buffer, bias: bias?.buffer, c: out.buffer)
+        let activated = try activation.map { try apply($0, out) } ?? out
+        return try residual.map { try add(activated, $0) } ?? activated
     }
 }

@@ -1,7 +1,10 @@
-// Tensor-level normalisation and softmax.
+// Tensor-level normalisation.
 
 extension ComputeBackend {
-    /// PyTorch `GroupNorm(groups, C, eps)` on `[N, C, ...]`, optionally fused with SiLU.
+    /// PyTorch `GroupNorm(groups, C, eps)` on `[N, C, ...]`, optionally followed by SiLU.
+    ///
+    /// With `silu`, a backend that claims ``BackendCapability/groupNormSiLU`` runs both in one kernel;
+    /// any other backend runs ``groupNorm(_:input:gamma:beta:output:)`` and then SiLU.
     public func groupNorm(_ x: Tensor, groups: Int, gamma: Tensor?, beta: Tensor?, eps: Float,
                           silu: Bool = false) throws -> Tensor {
         try requireOwned("groupNorm", x, gamma, beta)
@@ -13,13 +16,19 @@ extension ComputeBackend {
             throw TensorError.shapeMismatch(operation: "groupNorm", detail: "affine parameters must have \(c) elements")
         }
         let d = GroupNormDescriptor(batch: x.shape[0], channels: c, spatial: x.shape.dropFirst(2).reduce(1, *),
-                                    groups: groups, eps: eps, silu: silu)
+                                    groups: groups, eps: eps)
         let out = try Tensor(uninitializedShape: x.shape, on: self)
-        if out.count > 0 { try groupNorm(d, input: x.buffer, gamma: gamma?.buffer, beta: beta?.buffer, output: out.buffer) }
-        return out
+        guard out.count > 0 else { return out }
+        if silu && supports(.groupNormSiLU) {
+            try groupNormSiLU(d, input: x.buffer, gamma: gamma?.buffer, beta: beta?.buffer, output: out.buffer)
+            return out
+        }
+        try groupNorm(d, input: x.buffer, gamma: gamma?.buffer, beta: beta?.buffer, output: out.buffer)
+        return silu ? try apply(.silu, out) : out
     }
 
-    /// PyTorch `LayerNorm(last dimension, eps)`.
+    /// PyTorch `LayerNorm(last dimension, eps)`; without `gamma` and `beta` each row is standardised
+    /// to zero mean and unit (biased) variance.
     public func layerNorm(_ x: Tensor, gamma: Tensor?, beta: Tensor?, eps: Float) throws -> Tensor {
         try requireOwned("layerNorm", x, gamma, beta)
         guard let cols = x.shape.last, cols > 0, gamma.map({ $0.count == cols }) ?? true,
@@ -29,28 +38,6 @@ extension ComputeBackend {
         let out = try Tensor(uninitializedShape: x.shape, on: self)
         try layerNorm(rows: x.count / cols, cols: cols, eps: eps, input: x.buffer, gamma: gamma?.buffer,
                       beta: beta?.buffer, output: out.buffer)
-        return out
-    }
-
-    /// Softmax over the last dimension.
-    public func softmax(_ x: Tensor) throws -> Tensor {
-        try requireOwned("softmax", x)
-        guard let cols = x.shape.last, cols > 0 else {
-            throw TensorError.shapeMismatch(operation: "softmax", detail: "input \(x.shape)")
-        }
-        let out = try Tensor(uninitializedShape: x.shape, on: self)
-        try softmax(rows: x.count / cols, cols: cols, input: x.buffer, output: out.buffer)
-        return out
-    }
-
-    /// Weight standardisation per output channel (dimension 0): `(w - mean) / sqrt(var + eps)`.
-    public func standardizeWeight(_ w: Tensor, eps: Float) throws -> Tensor {
-        try requireOwned("standardizeWeight", w)
-        guard w.rank >= 2, w.shape[0] > 0, w.count > 0 else {
-            throw TensorError.shapeMismatch(operation: "standardizeWeight", detail: "weight \(w.shape)")
-        }
-        let out = try Tensor(uninitializedShape: w.shape, on: self)
-        try standardize(rows: w.shape[0], cols: w.count / w.shape[0], eps: eps, input: w.buffer, output: out.buffer)
         return out
     }
 }

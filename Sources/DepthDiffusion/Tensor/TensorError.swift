@@ -10,6 +10,8 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
     case outOfMemory(bytes: Int, device: String)
     /// A backend failed (driver error, lost device...).
     case backendFailure(String)
+    /// An optional kernel was called on a backend that does not claim its ``BackendCapability``.
+    case unsupported(operation: String, backend: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,9 @@ public enum TensorError: Error, CustomStringConvertible, Equatable {
         case let .outOfMemory(bytes, device):
             return "out of memory allocating \(bytes) bytes on \(device); use a smaller image or batch, or enable VAE tiling"
         case let .backendFailure(message): return message
+        case let .unsupported(op, backend):
+            return "\(op): the \(backend) backend has no such kernel; check `supports(.\(op))` before calling it, "
+                + "or use the tensor-level operation, which falls back to mandatory kernels"
         }
     }
 }

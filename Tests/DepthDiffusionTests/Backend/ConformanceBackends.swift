@@ -13,6 +13,14 @@ func conformanceBackends() throws -> [ComputeBackend] {
     ].compactMap { $0 }
 }
 
+/// The backends of ``conformanceBackends()``, then each of them reduced to its mandatory kernels
+/// (``MandatoryKernelsBackend``): every tensor-level operation is checked on the backends' optional
+/// kernels and on its generic fallback, against the reference and against each other.
+func conformanceBackendsWithFallbacks() throws -> [ComputeBackend] {
+    let backends = try conformanceBackends()
+    return backends + backends.map { MandatoryKernelsBackend($0) }
+}
+
 /// The default OpenCL backend, or nil when no OpenCL device exists (and none is required).
 func openCLBackendIfPresent() throws -> ComputeBackend? {
     if OpenCLPlatforms.devices().isEmpty {

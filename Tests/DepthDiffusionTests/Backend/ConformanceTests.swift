@@ -1,8 +1,9 @@
 import XCTest
 @testable import DepthDiffusion
 
-/// Every `ComputeBackend` operation on every backend in ``conformanceBackends()``, against the
-/// double-precision reference in ``Ref`` and against the other backends, over seeded random shapes
+/// Every `ComputeBackend` operation on every backend in ``conformanceBackends()`` and on its generic
+/// fallback (``conformanceBackendsWithFallbacks()``), against the double-precision reference in ``Ref``
+/// and against the other backends, over seeded random shapes
 /// that include awkward sizes (odd, 1, not multiples of any tile).
 ///
 /// Tolerances are `|x - ref| ≤ atol + rtol·|ref|`, set a few times above the largest error measured
@@ -13,7 +14,7 @@ final class ConformanceTests: XCTestCase {
                  file: StaticString = #filePath, line: UInt = #line,
                  _ op: (ComputeBackend) throws -> Tensor) throws {
         var outputs: [(String, [Float])] = []
-        for backend in try conformanceBackends() {
+        for backend in try conformanceBackendsWithFallbacks() {
             let out = try op(backend).toArray()
             assertClose(out, reference, atol: atol, rtol: rtol, "\(label) [\(backend.name)]", file: file, line: line)
             outputs.append((backend.name, out))
@@ -80,7 +81,7 @@ final class ConformanceTests: XCTestCase {
         try conform("linear", atol: 1e-5, rtol: 1e-5, reference: lin) { be in
             try be.linear(t(be, [2, 5, 7], a), weight: t(be, [6, 7], w), bias: t(be, [6], bias))
         }
-        for be in try conformanceBackends() {
+        for be in try conformanceBackendsWithFallbacks() {
             XCTAssertThrowsError(try be.matmul(t(be, [2, 3], a.prefix(6).map { $0 }), t(be, [2, 3], b.prefix(6).map { $0 })))
             XCTAssertThrowsError(try be.linear(t(be, [2, 7], a.prefix(14).map { $0 }), weight: t(be, [7, 6], w.prefix(42).map { $0 }), bias: nil))
         }
@@ -198,18 +199,19 @@ final class ConformanceTests: XCTestCase {
         for i in 0..<10 {
             let groups = rng.int(1...4), channels = groups * rng.int(1...5)
             let d = GroupNormDescriptor(batch: rng.int(1...3), channels: channels, spatial: rng.int(1...70), groups: groups,
-                                        eps: [1e-5, 1e-6][i % 2], silu: i % 3 == 0)
+                                        eps: [1e-5, 1e-6][i % 2])
+            let silu = i % 3 == 0
             let x = rng.floats(d.batch * channels * d.spatial, scale: 3).map { $0 + 0.7 }
             let gamma: [Float]? = i == 4 ? nil : rng.floats(channels), beta: [Float]? = i == 4 ? nil : rng.floats(channels)
-            try conform("groupNorm #\(i)", atol: 1e-5, rtol: 1e-5, reference: Ref.groupNorm(d, x: x, gamma: gamma, beta: beta)) { be in
+            try conform("groupNorm #\(i)", atol: 1e-5, rtol: 1e-5, reference: Ref.groupNorm(d, x: x, gamma: gamma, beta: beta, silu: silu)) { be in
                 try be.groupNorm(t(be, [d.batch, channels, d.spatial], x), groups: groups,
                                  gamma: try gamma.map { try t(be, [channels], $0) }, beta: try beta.map { try t(be, [channels], $0) },
-                                 eps: d.eps, silu: d.silu)
+                                 eps: d.eps, silu: silu)
             }
         }
     }
 
-    func testLayerNormSoftmaxStandardize() throws {
+    func testLayerNorm() throws {
         var rng = TestRandom(seed: 8)
         for i in 0..<8 {
             let rows = rng.int(1...9), cols = [1, 3, 16, 17, 77, 1024][rng.int(0...5)]
@@ -219,13 +221,97 @@ final class ConformanceTests: XCTestCase {
             try conform("layerNorm #\(i) \(rows)x\(cols)", atol: 1e-5, rtol: 1e-5, reference: ln) { be in
                 try be.layerNorm(t(be, [rows, cols], x), gamma: t(be, [cols], g), beta: t(be, [cols], b), eps: 1e-5)
             }
-            try conform("softmax #\(i) \(rows)x\(cols)", atol: 1e-7, rtol: 1e-5, reference: Ref.rows(x, cols, Ref.softmax)) { be in
-                try be.softmax(t(be, [rows, cols], x))
-            }
+            // Without affine parameters: BiT's weight standardisation (eps 1e-8).
             if cols > 1 {
-                try conform("standardize #\(i)", atol: 1e-5, rtol: 1e-5, reference: Ref.rows(x, cols) { Ref.normalize($0, eps: 1e-8) }) { be in
-                    try be.standardizeWeight(t(be, [rows, cols, 1, 1], x), eps: 1e-8)
+                try conform("layerNorm without affine #\(i) \(rows)x\(cols)", atol: 1e-5, rtol: 1e-5,
+                            reference: Ref.rows(x, cols) { Ref.normalize($0, eps: 1e-8) }) { be in
+                    try be.layerNorm(t(be, [rows, cols], x), gamma: nil, beta: nil, eps: 1e-8)
                 }
+            }
+        }
+    }
+
+    // MARK: Optional capabilities
+
+    func testLinearWithActivationAndResidual() throws {
+        var rng = TestRandom(seed: 15)
+        let (batch, rows, inF, outF) = (2, 7, 21, 11)
+        let x = rng.floats(batch * rows * inF), w = rng.floats(outF * inF), bias = rng.floats(outF)
+        let residual = rng.floats(batch * rows * outF, scale: 2)
+        for withBias in [true, false] {
+            let product = Ref.gemm(GEMMDescriptor(m: batch * rows, n: outF, k: inF, transposeB: true,
+                                                  bias: withBias ? .perColumn : .none),
+                                   a: x, b: w, bias: withBias ? bias : nil, c: [Float](repeating: 0, count: residual.count))
+            for activation in [nil] + UnaryOp.allCases.map(Optional.some) {
+                for withResidual in [false, true] where activation != nil || withResidual {
+                    let expected = zip(product, residual).map { p, r in
+                        (activation.map { Ref.unary($0, p) } ?? p) + (withResidual ? Double(r) : 0)
+                    }
+                    try conform("linear bias \(withBias) activation \(activation.map(\.rawValue) ?? "none") residual \(withResidual)",
+                                atol: 1e-5, rtol: 1e-5, reference: expected) { be in
+                        try be.linear(t(be, [batch, rows, inF], x), weight: t(be, [outF, inF], w),
+                                      bias: withBias ? t(be, [outF], bias) : nil, activation: activation,
+                                      residual: withResidual ? t(be, [batch, rows, outF], residual) : nil)
+                    }
+                }
+            }
+        }
+        for be in try conformanceBackendsWithFallbacks() {
+            XCTAssertThrowsError(try be.linear(t(be, [rows, inF], Array(x.prefix(rows * inF))), weight: t(be, [outF, inF], w),
+                                               bias: nil, residual: t(be, [rows, 1], Array(residual.prefix(rows)))))
+        }
+    }
+
+    func testGEMMEpilogueKernelLayouts() throws {
+        // Batched, strided and accumulating products, on every backend that claims the fused epilogue.
+        var rng = TestRandom(seed: 16)
+        let fused = try conformanceBackends().filter { $0.supports(.gemmEpilogue) }
+        for trial in 0..<8 {
+            let (m, n, k, batch) = (rng.int(1...19), rng.int(1...23), rng.int(1...29), rng.int(1...3))
+            var d = GEMMDescriptor(batch: batch, m: m, n: n, k: k, transposeA: trial & 1 == 1, transposeB: trial & 2 == 2,
+                                   beta: trial % 4 == 3 ? 0.5 : 0, bias: [.none, .perColumn, .perRow][trial % 3])
+            d.ldc += trial % 2; d.offsetC = trial % 3; d.strideC = m * d.ldc
+            let activation: UnaryOp? = trial % 4 == 0 ? nil : UnaryOp.allCases[trial % UnaryOp.allCases.count]
+            let cCount = d.offsetC + d.strideC * batch
+            let a = rng.floats(batch * m * k), b = rng.floats(batch * k * n), c = rng.floats(cCount)
+            let residual = rng.floats(cCount), bias = d.bias == .none ? nil : rng.floats(d.bias == .perColumn ? n : m)
+            var expected = Ref.gemm(d, a: a, b: b, bias: bias, c: c)
+            for i in 0..<batch { for r in 0..<m { for j in 0..<n {
+                let idx = d.offsetC + i * d.strideC + r * d.ldc + j
+                expected[idx] = (activation.map { Ref.unary($0, expected[idx]) } ?? expected[idx]) + Double(residual[idx])
+            } } }
+            for be in fused {
+                let out = try t(be, [cCount], c)
+                try be.gemm(d, a: t(be, [a.count], a).buffer, b: t(be, [b.count], b).buffer,
+                            bias: try bias.map { try t(be, [$0.count], $0).buffer }, activation: activation,
+                            residual: t(be, [cCount], residual).buffer, c: out.buffer)
+                assertClose(try out.toArray(), expected, atol: 1e-5, rtol: 1e-5, "gemm epilogue #\(trial) [\(be.name)]")
+            }
+        }
+    }
+
+    func testEveryCapabilityHasAKernelAndAFallback() throws {
+        let backends = try conformanceBackends()
+        for capability in BackendCapability.allCases {
+            XCTAssertTrue(backends.contains { $0.supports(capability) }, "no backend implements \(capability)")
+        }
+        // A backend that claims nothing gets the throwing defaults; the front end never calls them.
+        for be in backends.map({ MandatoryKernelsBackend($0) }) {
+            XCTAssertTrue(BackendCapability.allCases.allSatisfy { !be.supports($0) })
+            let x = try t(be, [1, 2, 4], [1, 2, 3, 4, 5, 6, 7, 8]), out = try Tensor(uninitializedShape: [8], on: be)
+            func assertUnsupported(_ capability: BackendCapability, _ kernel: () throws -> Void) {
+                XCTAssertThrowsError(try kernel()) { error in
+                    XCTAssertEqual(error as? TensorError, .unsupported(operation: capability.rawValue, backend: be.name))
+                }
+            }
+            assertUnsupported(.groupNormSiLU) {
+                try be.groupNormSiLU(GroupNormDescriptor(batch: 1, channels: 2, spatial: 4, groups: 1, eps: 1e-5),
+                                     input: x.buffer, gamma: nil, beta: nil, output: out.buffer)
+            }
+            assertUnsupported(.geglu) { try be.geglu(rows: 2, cols: 2, input: x.buffer, output: out.buffer) }
+            assertUnsupported(.gemmEpilogue) {
+                try be.gemm(GEMMDescriptor(m: 2, n: 2, k: 2), a: x.buffer, b: x.buffer, bias: nil, activation: .relu,
+                            residual: x.buffer, c: out.buffer)
             }
         }
     }
@@ -267,7 +353,7 @@ final class ConformanceTests: XCTestCase {
                 }
             }
         }
-        for be in try conformanceBackends() {
+        for be in try conformanceBackendsWithFallbacks() {
             XCTAssertThrowsError(try be.add(t(be, [2, 3], rng.floats(6)), t(be, [4], rng.floats(4))))
         }
     }
@@ -309,7 +395,7 @@ final class ConformanceTests: XCTestCase {
                 try be.narrow(t(be, shape, x), axis: axis, start: 1, length: length)
             }
         }
-        for be in try conformanceBackends() {
+        for be in try conformanceBackendsWithFallbacks() {
             let parts = try be.chunk(t(be, shape, x), 2, axis: 0)
             XCTAssertEqual(try parts[1].toArray(), Array(x[60...]))
             XCTAssertThrowsError(try be.narrow(t(be, shape, x), axis: 1, start: 2, length: 2))
@@ -372,7 +458,7 @@ final class ConformanceTests: XCTestCase {
         try conform("embedding", atol: 0, rtol: 0, reference: ids.flatMap { table[(Int($0) * 6)..<(Int($0) * 6 + 6)].map(Double.init) }) { be in
             try be.embedding(t(be, [11, 6], table), ids: ids)
         }
-        for be in try conformanceBackends() {
+        for be in try conformanceBackendsWithFallbacks() {
             XCTAssertThrowsError(try be.embedding(t(be, [11, 6], table), ids: [11]))
         }
         // float32 phases of up to ~1000 rad carry ~1e-4 absolute error against the double reference, as in PyTorch.
@@ -383,7 +469,7 @@ final class ConformanceTests: XCTestCase {
                 try be.timestepEmbedding(ts, d)
             }
         }
-        for be in try conformanceBackends() {
+        for be in try conformanceBackendsWithFallbacks() {
             for cols in [1, 15, 16, 17, 4096] {
                 let x = rng.floats(3 * cols)
                 let (lo, hi) = try be.minMax(t(be, [3, cols], x))

@@ -77,7 +77,7 @@ enum Ref {
         return x.map { ($0 - mean) / (variance + eps).squareRoot() }
     }
 
-    static func groupNorm(_ d: GroupNormDescriptor, x: [Float], gamma: [Float]?, beta: [Float]?) -> [Double] {
+    static func groupNorm(_ d: GroupNormDescriptor, x: [Float], gamma: [Float]?, beta: [Float]?, silu: Bool) -> [Double] {
         var out = [Double](repeating: 0, count: x.count)
         let per = d.channels / d.groups * d.spatial
         for ng in 0..<(d.batch * d.groups) {
@@ -85,7 +85,7 @@ enum Ref {
             for i in 0..<per {
                 let c = (ng % d.groups) * (d.channels / d.groups) + i / d.spatial
                 var v = normed[i] * Double(gamma?[c] ?? 1) + Double(beta?[c] ?? 0)
-                if d.silu { v = v / (1 + Foundation.exp(-v)) }
+                if silu { v = v / (1 + Foundation.exp(-v)) }
                 out[ng * per + i] = v
             }
         }

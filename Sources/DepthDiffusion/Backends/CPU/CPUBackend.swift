@@ -1,3 +1,4 @@
+import CDepthKernels
 import CRuntimeLibraries
 import Foundation
 
@@ -84,6 +85,37 @@ public final class CPUBackend: ComputeBackend {
                   a: pa + d.offsetA + i * d.strideA, lda: d.lda, b: pb + d.offsetB + i * d.strideB, ldb: d.ldb,
                   beta: d.beta, c: pc + d.offsetC + i * d.strideC, ldc: d.ldc,
                   bias: biasPtr.map { ($0, d.bias) })
+        }
+    }
+
+    public func supports(_ capability: BackendCapability) -> Bool {
+        switch capability {
+        case .groupNormSiLU, .geglu, .gemmEpilogue: return true
+        }
+    }
+
+    public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
+                     residual: DeviceBuffer?, c: DeviceBuffer) throws {
+        let pc = ptr(c), pr = residual.map { ptr($0) }
+        if let pr, activation == nil, d.beta == 0 {
+            // C starts as the residual, so the product and the bias accumulate onto it: no extra pass.
+            forEachOutputRow(d) { row in (pc + row).update(from: pr + row, count: d.n) }
+            var accumulating = d
+            accumulating.beta = 1
+            return try gemm(accumulating, a: a, b: b, bias: bias, c: c)
+        }
+        try gemm(d, a: a, b: b, bias: bias, c: c)
+        forEachOutputRow(d) { row in
+            if let activation { dd_unary(activation.kernelCode, pc + row, pc + row, d.n) }
+            if let pr { for j in row..<(row + d.n) { pc[j] += pr[j] } }
+        }
+    }
+
+    /// Calls `body` with the element offset of every `n`-element output row of the batched product `d`,
+    /// spread over the cores.
+    private func forEachOutputRow(_ d: GEMMDescriptor, _ body: (Int) -> Void) {
+        Parallel.forEach(d.batch * d.m, grain: max(1, 4096 / max(d.n, 1))) { range in
+            for i in range { body(d.offsetC + (i / d.m) * d.strideC + (i % d.m) * d.ldc) }
         }
     }
 

@@ -6,9 +6,7 @@ import Foundation
 extension CPUBackend {
     public func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
-        let code: Int32
-        switch op { case .gelu: code = 0; case .geluTanh: code = 1; case .quickGelu: code = 2; case .silu: code = 3; case .relu: code = 4 }
-        chunked(count) { start, n in dd_unary(code, x + start, y + start, n) }
+        chunked(count) { start, n in dd_unary(op.kernelCode, x + start, y + start, n) }
     }
 
     public func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
@@ -122,4 +120,11 @@ extension CPUBackend {
         }
     }
     while i < n { y[i] = scalar(a[i * sa], b[i * sb]); i += 1 }
+}
+
+extension UnaryOp {
+    /// The operation's code in `dd_unary`.
+    var kernelCode: Int32 {
+        switch self { case .gelu: 0; case .geluTanh: 1; case .quickGelu: 2; case .silu: 3; case .relu: 4 }
+    }
 }

@@ -116,6 +116,15 @@ public final class OpenCLBackend: ComputeBackend {
         return (n + sa + sb + [offsetA, offsetB]).map { Int32(truncatingIfNeeded: $0) }
     }
 
+    // MARK: Optional capabilities
+
+    public func supports(_ capability: BackendCapability) -> Bool {
+        switch capability {
+        case .groupNormSiLU, .geglu: return true
+        case .gemmEpilogue: return false
+        }
+    }
+
     // MARK: Linear algebra
 
     public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
@@ -166,24 +175,25 @@ public final class OpenCLBackend: ComputeBackend {
 
     public func groupNorm(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
                           output: DeviceBuffer) throws {
+        try normalizeGroups(d, input: input, gamma: gamma, beta: beta, output: output, silu: false)
+    }
+
+    public func groupNormSiLU(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
+                              output: DeviceBuffer) throws {
+        try normalizeGroups(d, input: input, gamma: gamma, beta: beta, output: output, silu: true)
+    }
+
+    private func normalizeGroups(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?,
+                                 beta: DeviceBuffer?, output: DeviceBuffer, silu: Bool) throws {
         try launchRows("group_norm", rows: d.batch * d.groups,
                        [.buffer(input), .buffer(output), .buffer(gamma), .bool(gamma != nil), .buffer(beta), .bool(beta != nil),
-                        .int(d.channels), .int(d.spatial), .int(d.groups), .float(d.eps), .bool(d.silu)])
+                        .int(d.channels), .int(d.spatial), .int(d.groups), .float(d.eps), .bool(silu)])
     }
 
     public func layerNorm(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, gamma: DeviceBuffer?,
                           beta: DeviceBuffer?, output: DeviceBuffer) throws {
         try launchRows("row_norm", rows: rows, [.buffer(input), .buffer(output), .buffer(gamma), .bool(gamma != nil),
                                                 .buffer(beta), .bool(beta != nil), .int(cols), .float(eps)])
-    }
-
-    public func softmax(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
-        try launchRows("softmax_rows", rows: rows, [.buffer(input), .buffer(output), .int(cols)])
-    }
-
-    public func standardize(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
-        try launchRows("row_norm", rows: rows, [.buffer(input), .buffer(output), .buffer(nil), .bool(false),
-                                                .buffer(nil), .bool(false), .int(cols), .float(eps)])
     }
 
     public func minMax(rows: Int, cols: Int, input: DeviceBuffer, min: DeviceBuffer, max: DeviceBuffer) throws {

@@ -11,7 +11,8 @@ struct WeightStandardizedConv2d {
     init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
          eps: Float = 1e-8, globalPadding: String?) throws {
         let raw = try binder.tensor("weight", shape: [outChannels, inChannels, kernelSize, kernelSize])
-        weight = try binder.backend.standardizeWeight(raw, eps: eps)
+        let rows = try raw.reshaped([outChannels, -1])
+        weight = try binder.backend.layerNorm(rows, gamma: nil, beta: nil, eps: eps).reshaped(raw.shape)
         self.stride = stride
         padding = BitPadding(globalPadding: globalPadding, kernel: kernelSize, stride: stride)
     }

@@ -1,4 +1,4 @@
-// OpenCL C 1.2 source: normalisation, softmax and min/max as work-group reductions.
+// OpenCL C 1.2 source: normalisation and min/max as work-group reductions.
 // Each work-group (REDUCE_WG work-items) owns one row or one (batch, group) slice; statistics use
 // two passes (mean, then squared deviations) like the CPU backend.
 
@@ -63,7 +63,7 @@ void group_norm(__global const float* X, __global float* Y, __global const float
     }
 }
 
-// Layer norm (with optional affine) and weight standardisation: normalise each row of `cols`.
+// Layer norm with optional affine (without it, row standardisation): normalise each row of `cols`.
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
 void row_norm(__global const float* X, __global float* Y, __global const float* gamma, const int hasGamma,
               __global const float* beta, const int hasBeta, const int cols, const float eps) {
@@ -75,21 +75,6 @@ void row_norm(__global const float* X, __global float* Y, __global const float* 
     const float mean = stats.x, rstd = stats.y;
     for (int i = lid; i < cols; i += REDUCE_WG)
         y[i] = (x[i] - mean) * rstd * (hasGamma ? gamma[i] : 1.0f) + (hasBeta ? beta[i] : 0.0f);
-}
-
-__kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))
-void softmax_rows(__global const float* X, __global float* Y, const int cols) {
-    __local float scratch[REDUCE_WG];
-    const int r = get_group_id(0), lid = get_local_id(0);
-    __global const float* x = X + (long)r * cols;
-    __global float* y = Y + (long)r * cols;
-    float m = -INFINITY;
-    for (int i = lid; i < cols; i += REDUCE_WG) m = fmax(m, x[i]);
-    m = wg_max(m, scratch);
-    float s = 0.0f;
-    for (int i = lid; i < cols; i += REDUCE_WG) s += exp(x[i] - m);
-    const float inv = 1.0f / wg_sum(s, scratch);
-    for (int i = lid; i < cols; i += REDUCE_WG) y[i] = exp(x[i] - m) * inv;
 }
 
 __kernel __attribute__((reqd_work_group_size(REDUCE_WG, 1, 1)))

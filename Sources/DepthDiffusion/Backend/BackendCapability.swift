@@ -1,0 +1,19 @@
+/// An optional, fused kernel of a ``ComputeBackend``.
+///
+/// A backend claims a capability by returning `true` from ``ComputeBackend/supports(_:)`` for it and
+/// implementing the matching requirement. The tensor-level front end uses the fused kernel when it is
+/// claimed and otherwise computes the same result from mandatory kernels, so a capability can be added
+/// to one backend without touching the others or the models.
+public enum BackendCapability: String, CaseIterable, Sendable {
+    /// ``ComputeBackend/groupNormSiLU(_:input:gamma:beta:output:)``: group normalisation and SiLU in
+    /// one pass. Fallback: ``ComputeBackend/groupNorm(_:input:gamma:beta:output:)``, then
+    /// ``ComputeBackend/unary(_:count:input:output:)`` with ``UnaryOp/silu``.
+    case groupNormSiLU
+    /// ``ComputeBackend/geglu(rows:cols:input:output:)``: `h · gelu(gate)` over the two halves of the
+    /// last dimension. Fallback: two strided copies, ``UnaryOp/gelu`` and a multiplication.
+    case geglu
+    /// ``ComputeBackend/gemm(_:a:b:bias:activation:residual:c:)``: an activation and a residual
+    /// addition applied by the GEMM to its output. Fallback: ``ComputeBackend/gemm(_:a:b:bias:c:)``,
+    /// then ``ComputeBackend/unary(_:count:input:output:)`` and ``ComputeBackend/binary(_:_:a:b:output:)``.
+    case gemmEpilogue
+}

@@ -98,24 +98,31 @@ public final class CPUBackend: ComputeBackend {
                      residual: DeviceBuffer?, c: DeviceBuffer) throws {
         let pc = ptr(c), pr = residual.map { ptr($0) }
         if let pr, activation == nil, d.beta == 0 {
-            // C starts as the residual, so the product and the bias accumulate onto it: no extra pass.
-            forEachOutputRow(d) { row in (pc + row).update(from: pr + row, count: d.n) }
+            // C starts as residual + bias, so the product accumulates onto it: no extra pass.
+            let pb = bias.map { ptr($0) }
+            forEachOutputRow(d) { row, r in
+                for j in 0..<d.n {
+                    let b = pb.map { d.bias == .perRow ? $0[r] : d.bias == .perColumn ? $0[j] : 0 } ?? 0
+                    pc[row + j] = pr[row + j] + b
+                }
+            }
             var accumulating = d
             accumulating.beta = 1
-            return try gemm(accumulating, a: a, b: b, bias: bias, c: c)
+            accumulating.bias = .none
+            return try gemm(accumulating, a: a, b: b, bias: nil, c: c)
         }
         try gemm(d, a: a, b: b, bias: bias, c: c)
-        forEachOutputRow(d) { row in
+        forEachOutputRow(d) { row, _ in
             if let activation { dd_unary(activation.kernelCode, pc + row, pc + row, d.n) }
             if let pr { for j in row..<(row + d.n) { pc[j] += pr[j] } }
         }
     }
 
-    /// Calls `body` with the element offset of every `n`-element output row of the batched product `d`,
-    /// spread over the cores.
-    private func forEachOutputRow(_ d: GEMMDescriptor, _ body: (Int) -> Void) {
+    /// Calls `body` with the element offset and the row index (within its matrix) of every `n`-element
+    /// output row of the batched product `d`, spread over the cores.
+    private func forEachOutputRow(_ d: GEMMDescriptor, _ body: (_ offset: Int, _ row: Int) -> Void) {
         Parallel.forEach(d.batch * d.m, grain: max(1, 4096 / max(d.n, 1))) { range in
-            for i in range { body(d.offsetC + (i / d.m) * d.strideC + (i % d.m) * d.ldc) }
+            for i in range { body(d.offsetC + (i / d.m) * d.strideC + (i % d.m) * d.ldc, i % d.m) }
         }
     }
 

@@ -53,7 +53,7 @@ struct Depth2Img: ParsableCommand {
     func generate() throws {
         let compute = try BackendKind(parsing: backend).makeBackend()
         note("backend: \(compute.name) — \(compute.deviceDescription)")
-        var request = DepthToImageConfiguration(prompt: prompt, image: try ImageFile.readRGBImage(URL(fileURLWithPath: image)))
+        var request = DepthToImageRequest(prompt: prompt, image: try ImageFile.readRGBImage(URL(fileURLWithPath: image)))
         request.negativePrompt = negativePrompt
         request.depthMap = try depth.map { try ImageFile.readDepthMap(URL(fileURLWithPath: $0)) }
         request.strength = strength

@@ -33,7 +33,7 @@ public final class DDIMScheduler: Scheduler {
         thresholdRatio = config.dynamicThresholdingRatio ?? 0.995
         sampleMaxValue = config.sampleMaxValue ?? 1
         eta = config.eta ?? 0
-        guard eta >= 0, eta.isFinite else { throw SchedulerError.invalidConfig("eta must be >= 0 (got \(eta)).") }
+        guard eta >= 0, eta.isFinite else { throw ConfigError.scheduler("eta must be >= 0 (got \(eta)).") }
     }
 
     public func setTimesteps(_ steps: Int) throws {

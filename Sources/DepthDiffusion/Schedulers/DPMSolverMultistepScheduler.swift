@@ -35,23 +35,23 @@ public final class DPMSolverMultistepScheduler: Scheduler {
         useKarras = config.useKarrasSigmas ?? false
         solverOrder = config.solverOrder ?? 2
         guard (1...2).contains(solverOrder) else {
-            throw SchedulerError.invalidConfig("solver_order \(solverOrder) is not supported; use 1 or 2 (DPM-Solver++ 2M).")
+            throw ConfigError.scheduler("solver_order \(solverOrder) is not supported; use 1 or 2 (DPM-Solver++ 2M).")
         }
         let algorithm = config.algorithmType ?? "dpmsolver++"
         guard algorithm == "dpmsolver++" || algorithm == "deis" else {
-            throw SchedulerError.unsupportedValue(key: "algorithm_type", value: algorithm, supported: ["dpmsolver++"])
+            throw ConfigError.schedulerOption(key: "algorithm_type", value: algorithm, supported: ["dpmsolver++"])
         }
         switch config.solverType ?? "midpoint" {
         case "midpoint", "logrho", "bh1", "bh2": heunSolver = false
         case "heun": heunSolver = true
-        case let other: throw SchedulerError.unsupportedValue(key: "solver_type", value: other, supported: ["midpoint", "heun"])
+        case let other: throw ConfigError.schedulerOption(key: "solver_type", value: other, supported: ["midpoint", "heun"])
         }
         lowerOrderFinal = config.lowerOrderFinal ?? true
         eulerAtFinal = config.eulerAtFinal ?? false
         switch config.finalSigmasType ?? "zero" {
         case "zero": finalSigmaIsZero = true
         case "sigma_min": finalSigmaIsZero = false
-        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
+        case let other: throw ConfigError.schedulerOption(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
         }
         thresholding = config.thresholding ?? false
         thresholdRatio = config.dynamicThresholdingRatio ?? 0.995

@@ -26,12 +26,12 @@ public final class EulerDiscreteScheduler: Scheduler {
         sigmaMin = config.sigmaMin
         sigmaMax = config.sigmaMax
         if let interpolation = config.interpolationType, interpolation != "linear" {
-            throw SchedulerError.unsupportedValue(key: "interpolation_type", value: interpolation, supported: ["linear"])
+            throw ConfigError.schedulerOption(key: "interpolation_type", value: interpolation, supported: ["linear"])
         }
         switch config.finalSigmasType ?? "zero" {
         case "zero": finalSigmaIsMin = false
         case "sigma_min": finalSigmaIsMin = true
-        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
+        case let other: throw ConfigError.schedulerOption(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
         }
     }
 

@@ -40,12 +40,12 @@ public final class UniPCMultistepScheduler: Scheduler {
         useKarras = config.useKarrasSigmas ?? false
         solverOrder = config.solverOrder ?? 2
         guard (1...3).contains(solverOrder) else {
-            throw SchedulerError.invalidConfig("solver_order \(solverOrder) is not supported; use 1, 2 or 3.")
+            throw ConfigError.scheduler("solver_order \(solverOrder) is not supported; use 1, 2 or 3.")
         }
         switch config.solverType ?? "bh2" {
         case "bh2", "midpoint", "heun", "logrho": bh2 = true
         case "bh1": bh2 = false
-        case let other: throw SchedulerError.unsupportedValue(key: "solver_type", value: other, supported: ["bh1", "bh2"])
+        case let other: throw ConfigError.schedulerOption(key: "solver_type", value: other, supported: ["bh1", "bh2"])
         }
         predictX0 = config.predictX0 ?? true
         lowerOrderFinal = config.lowerOrderFinal ?? true
@@ -53,7 +53,7 @@ public final class UniPCMultistepScheduler: Scheduler {
         switch config.finalSigmasType ?? "zero" {
         case "zero": finalSigmaIsZero = true
         case "sigma_min": finalSigmaIsZero = false
-        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
+        case let other: throw ConfigError.schedulerOption(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
         }
         sigmaMin = config.sigmaMin
         sigmaMax = config.sigmaMax
@@ -195,7 +195,7 @@ public final class UniPCMultistepScheduler: Scheduler {
         let n = v.count
         for col in 0..<n {
             guard let pivot = (col..<n).max(by: { abs(m[$0][col]) < abs(m[$1][col]) }), m[pivot][col] != 0 else {
-                throw SchedulerError.invalidConfig("UniPC coefficient system is singular; try fewer steps or solver_order 2.")
+                throw ConfigError.scheduler("UniPC coefficient system is singular; try fewer steps or solver_order 2.")
             }
             m.swapAt(col, pivot); v.swapAt(col, pivot)
             for row in (col + 1)..<n {

@@ -41,7 +41,7 @@ final class DPTForDepthEstimationTests: XCTestCase {
         let model = try DPTForDepthEstimation(folder: fixtureURL("dpt/hybrid_a"), backend: backend)
         let x = try Tensor(shape: [1, 3, 48, 80], repeating: 0, on: backend)
         XCTAssertThrowsError(try model(x)) { error in
-            guard case DPTError.invalidInput = error else { return XCTFail("unexpected \(error)") }
+            guard case PipelineError.invalidImage = error else { return XCTFail("unexpected \(error)") }
         }
     }
 
@@ -57,11 +57,11 @@ final class DPTForDepthEstimationTests: XCTestCase {
 
     func testBadConfigGivesTypedError() throws {
         XCTAssertThrowsError(try DPTConfig(json: Data(#"{"hidden_size": "big"}"#.utf8))) { error in
-            guard case DPTError.invalidConfig(let message) = error else { return XCTFail("unexpected \(error)") }
-            XCTAssertTrue(message.contains("hidden_size"))
+            guard case ConfigError.unreadable(_, let message) = error else { return XCTFail("unexpected \(error)") }
+            XCTAssertTrue(message.contains("hidden_size"), message)
         }
         XCTAssertThrowsError(try DPTConfig(json: Data(#"{"is_hybrid": true, "backbone_config": {"layer_type": "preactivation"}}"#.utf8))) { error in
-            guard case DPTError.unsupported = error else { return XCTFail("unexpected \(error)") }
+            guard case ConfigError.unsupported(_, "layer_type", "preactivation", _) = error else { return XCTFail("unexpected \(error)") }
         }
     }
 

@@ -100,7 +100,7 @@ final class CLIPTextEncoderTests: XCTestCase {
         let dir = try copyFixture("tiny_gelu")
         try rewriteConfig(dir) { $0["hidden_act"] = "mish" }
         XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
-            XCTAssertTrue("\(error)".contains("hidden_act 'mish' is not supported"), "\(error)")
+            XCTAssertTrue("\(error)".contains("hidden_act = mish is not supported"), "\(error)")
         }
         try rewriteConfig(dir) { $0["hidden_act"] = "gelu"; $0["num_attention_heads"] = 5 }
         XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
@@ -108,12 +108,12 @@ final class CLIPTextEncoderTests: XCTestCase {
         }
         try rewriteConfig(dir) { $0["num_attention_heads"] = 4; $0["hidden_size"] = "wide" }
         XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
-            guard case TextEncoderError.invalidConfig = error else { return XCTFail("\(error)") }
+            guard case ConfigError.unreadable = error else { return XCTFail("\(error)") }
             XCTAssertTrue("\(error)".contains("hidden_size"), "\(error)")
         }
         try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try CLIPTextEncoder(folder: dir, backend: try CPUBackend())) { error in
-            guard case TextEncoderError.missingConfig = error else { return XCTFail("\(error)") }
+            guard case ConfigError.unreadable(_, let reason) = error, reason.contains("missing") else { return XCTFail("\(error)") }
         }
     }
 

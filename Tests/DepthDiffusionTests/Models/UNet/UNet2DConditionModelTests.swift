@@ -51,12 +51,12 @@ final class UNet2DConditionModelTests: XCTestCase {
         ]
         for (json, word) in cases {
             XCTAssertThrowsError(try UNet2DConditionConfig(jsonData: Data(json.utf8))) { error in
-                XCTAssertTrue(error is DiffusersConfigError, "\(error)")
+                XCTAssertTrue(error is ConfigError, "\(error)")
                 XCTAssertTrue("\(error)".contains(word), "\(error) should mention \(word)")
             }
         }
         XCTAssertThrowsError(try UNet2DConditionConfig(contentsOf: URL(fileURLWithPath: "/nonexistent/unet"))) {
-            XCTAssertTrue($0 is DiffusersConfigError)
+            XCTAssertTrue($0 is ConfigError)
         }
     }
 

@@ -23,7 +23,7 @@ final class AutoencoderKLTests: XCTestCase {
         XCTAssertEqual(config.scalingFactor, 0.18215)
         XCTAssertEqual(VAETileSizes(config: config), VAETileSizes(sampleTile: 32, latentTile: 4))
         XCTAssertThrowsError(try AutoencoderKLConfig(jsonData: Data(#"{"act_fn": "relu"}"#.utf8))) {
-            XCTAssertTrue($0 is DiffusersConfigError)
+            XCTAssertTrue($0 is ConfigError)
         }
     }
 

@@ -17,7 +17,7 @@ final class DPTForDepthEstimationTests: XCTestCase {
             let x = try Tensor(shape: inputShape, data: input, on: backend)
             let y = try model(x, interpolatePositionEncoding: interpolate)
             XCTAssertEqual(y.shape, outputShape, file: file, line: line)
-            // Measured on the CPU backend: see DOCS-dpt.md; the bound is 1e-4 of the output scale.
+            // Measured errors: DOCS.md, "Models and their measured accuracy"; the bound is 1e-4 of the output scale.
             let scale = Double(expected.map { abs($0) }.max() ?? 1)
             let stats = assertClose(try y.toArray(), expected.map(Double.init), atol: 1e-4 * scale, rtol: 0,
                                     "dpt \(name) on \(backend)", file: file, line: line)

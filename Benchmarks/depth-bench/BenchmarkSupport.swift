@@ -6,7 +6,7 @@ import Foundation
 struct CommonOptions: ParsableArguments {
     @Option(help: "Backend: cpu, opencl, opencl:PLATFORM:DEVICE or auto.")
     var backend: String = "cpu"
-    @Option(help: "Timed iterations (after one warm-up).")
+    @Option(help: "Timed iterations (after one warm-up; `pipeline` runs no warm-up).")
     var iterations: Int = 3
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false

@@ -57,7 +57,7 @@ struct PipelineBenchmark: ParsableCommand {
                 }
             }
         }
-        var request = DepthToImageConfiguration(prompt: "a cozy wooden cabin in a snowy forest, warm light",
+        var request = DepthToImageRequest(prompt: "a cozy wooden cabin in a snowy forest, warm light",
                                                 image: try RGBImage(width: width, height: height, pixels: pixels))
         request.steps = steps
         request.strength = strength

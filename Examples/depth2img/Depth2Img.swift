@@ -26,7 +26,7 @@ struct Depth2Img: ParsableCommand {
     @Option(help: "Number of images.") var images: Int = 1
     @Option(help: "Backend: auto, cpu, opencl or opencl:PLATFORM:DEVICE.") var backend: String = "auto"
     @Option(help: "Output PNG (OUT-1.png, OUT-2.png, ... with --images > 1).") var output: String
-    @Option(help: "Also write the depth map used as a 16-bit PNG.") var depthOutput: String?
+    @Option(help: "Also write the relative depth (the estimator's output, or the --depth map) as a 16-bit PNG.") var depthOutput: String?
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -53,7 +53,7 @@ struct Depth2Img: ParsableCommand {
     func generate() throws {
         let compute = try BackendKind(parsing: backend).makeBackend()
         note("backend: \(compute.name) — \(compute.deviceDescription)")
-        var request = DepthToImageConfiguration(prompt: prompt, image: try ImageFile.readRGBImage(URL(fileURLWithPath: image)))
+        var request = DepthToImageRequest(prompt: prompt, image: try ImageFile.readRGBImage(URL(fileURLWithPath: image)))
         request.negativePrompt = negativePrompt
         request.depthMap = try depth.map { try ImageFile.readDepthMap(URL(fileURLWithPath: $0)) }
         request.strength = strength

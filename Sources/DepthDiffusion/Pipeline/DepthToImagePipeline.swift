@@ -8,7 +8,7 @@ import Foundation
 /// ```swift
 /// let backend = try BackendKind.auto.makeBackend()
 /// let pipeline = try DepthToImagePipeline(modelFolder: URL(fileURLWithPath: "stable-diffusion-2-depth"), backend: backend)
-/// var request = DepthToImageConfiguration(prompt: "a castle at dusk", image: photo)
+/// var request = DepthToImageRequest(prompt: "a castle at dusk", image: photo)
 /// request.seed = 42
 /// let result = try pipeline.generate(request) { progress in
 ///     print("step \(progress.step)/\(progress.totalSteps)")
@@ -40,19 +40,18 @@ public final class DepthToImagePipeline {
         let vaeBinder = WeightBinder(source: try folder.weights("vae"), backend: backend)
         let vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
         try vaeBinder.finish()
-        _ = try folder.weights("depth_estimator")   // a clear error for .bin-only folders before the model loads
-        let depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend)
+        let depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend, variant: variant)
         let schedulerFile = try folder.file("scheduler", "scheduler_config.json")
         let schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
         try self.init(backend: backend, prompts: prompts, unet: unet, vae: vae, depthEstimator: depthEstimator,
                       schedulerConfig: schedulerConfig,
-                      defaultScheduler: Self.schedulerKind(schedulerFile, config: schedulerConfig), folder: folder)
+                      defaultScheduler: Self.schedulerKind(schedulerConfig, file: schedulerFile.path), folder: folder)
     }
 
     /// Assembles a pipeline from loaded components (all on `backend`), e.g. models built from presets with
     /// weights from another source.
     ///
-    /// - Throws: ``PipelineError/invalidConfig(path:detail:)`` when the UNet does not take the VAE's latent
+    /// - Throws: ``ConfigError/inconsistent(component:detail:)`` when the UNet does not take the VAE's latent
     ///   channels plus the depth channel.
     public convenience init(backend: ComputeBackend, prompts: PromptEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL,
                             depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig = .stableDiffusion2Depth,
@@ -65,7 +64,7 @@ public final class DepthToImagePipeline {
                  depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig, defaultScheduler: SchedulerKind,
                  folder: ModelFolder?) throws {
         guard unet.config.inChannels == vae.config.latentChannels + 1 else {
-            throw PipelineError.invalidConfig(path: folder?.folder("unet").path ?? "unet",
+            throw ConfigError.inconsistent(component: "unet",
                 detail: "the UNet takes \(unet.config.inChannels) channels but depth-to-image needs latent channels + 1 = \(vae.config.latentChannels + 1); is this a depth model?")
         }
         self.backend = backend
@@ -88,14 +87,13 @@ public final class DepthToImagePipeline {
         return encoder
     }
 
-    /// Maps `_class_name` of `scheduler_config.json` to a scheduler kind.
-    static func schedulerKind(_ url: URL, config: SchedulerConfig) throws -> SchedulerKind {
-        let json = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url))) as? [String: Any]
-        let name = json?["_class_name"] as? String ?? "PNDMScheduler"
+    /// Maps `_class_name` of `scheduler_config.json` to a scheduler kind (PNDM when absent).
+    static func schedulerKind(_ config: SchedulerConfig, file: String) throws -> SchedulerKind {
+        let name = config.className ?? "PNDMScheduler"
         if name == "DPMSolverMultistepScheduler" { return config.useKarrasSigmas == true ? .dpmSolverPP2MKarras : .dpmSolverPP2M }
         guard let kind = SchedulerKind.allCases.first(where: { $0.diffusersClassName == name && $0 != .dpmSolverPP2MKarras }) else {
-            throw PipelineError.invalidConfig(path: url.path, detail: "unsupported scheduler \(name); choose one of "
-                + SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))
+            throw ConfigError.unsupported(component: "scheduler (\(file))", field: "_class_name", value: name,
+                                          supported: SchedulerKind.allCases.map(\.diffusersClassName).joined(separator: ", "))
         }
         return kind
     }
@@ -103,7 +101,7 @@ public final class DepthToImagePipeline {
     /// Runs one generation. The progress handler is called after every denoising step; returning
     /// `false` stops the run with ``PipelineError/cancelled``.
     /// `schedulerConfig` replaces the folder's `scheduler_config.json` (e.g. to switch the prediction type).
-    public func generate(_ request: DepthToImageConfiguration, schedulerConfig: SchedulerConfig? = nil,
+    public func generate(_ request: DepthToImageRequest, schedulerConfig: SchedulerConfig? = nil,
                          progress: ((DepthToImageProgress) -> Bool)? = nil) throws -> DepthToImageResult {
         try request.validate()
         var timings = StageTimings()
@@ -194,7 +192,7 @@ public final class DepthToImagePipeline {
     }
 
     /// diffusers' `prepare_depth_map` for one image: `[1, 1, h, w]` in [-1, 1], and the raw map.
-    func prepareDepth(_ request: DepthToImageConfiguration, latentH: Int, latentW: Int) throws -> (DepthMap, Tensor) {
+    func prepareDepth(_ request: DepthToImageRequest, latentH: Int, latentW: Int) throws -> (DepthMap, Tensor) {
         let predicted: Tensor
         if let user = request.depthMap {
             guard user.width >= 1, user.height >= 1, user.values.count == user.width * user.height else {

@@ -22,14 +22,7 @@ public struct ModelFolder {
         self.variant = variant
         let index = url.appendingPathComponent("model_index.json")
         guard FileManager.default.fileExists(atPath: index.path) else { throw PipelineError.notAModelFolder(path: url.path) }
-        let object: Any
-        do { object = try JSONSerialization.jsonObject(with: Data(contentsOf: index)) } catch {
-            throw PipelineError.invalidConfig(path: index.path, detail: "not valid JSON (\(error.localizedDescription))")
-        }
-        guard let json = object as? [String: Any] else {
-            throw PipelineError.invalidConfig(path: index.path, detail: "the top level must be a JSON object")
-        }
-        let className = json["_class_name"] as? String ?? "unknown pipeline"
+        let className = try ConfigFile.decode(ModelIndex.self, from: index, keys: .declared).className ?? "unknown pipeline"
         guard className == Self.pipelineClass else { throw PipelineError.wrongPipeline(path: url.path, found: className) }
         for component in ["unet", "vae", "text_encoder", "tokenizer", "depth_estimator", "feature_extractor", "scheduler"] {
             var isDirectory: ObjCBool = false
@@ -38,6 +31,12 @@ public struct ModelFolder {
                 throw PipelineError.missingComponent(name: component, path: folder.path)
             }
         }
+    }
+
+    /// The part of `model_index.json` the folder check reads.
+    private struct ModelIndex: Decodable {
+        var className: String?
+        enum CodingKeys: String, CodingKey { case className = "_class_name" }
     }
 
     /// The folder of a component.

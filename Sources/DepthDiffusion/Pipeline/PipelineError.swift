@@ -1,4 +1,6 @@
-/// Errors of the depth-to-image pipeline and of model-folder loading.
+/// Errors of the depth-to-image pipeline, of model-folder loading, and of the inputs given to the pipeline or
+/// to a model directly (prompts, token ids, embeddings, images, depth maps). Configuration files fail with
+/// ``ConfigError``, weight files with `SafeTensorsError` or `WeightBindingError`.
 public enum PipelineError: Error, CustomStringConvertible, Equatable {
     /// The folder is not a diffusers model folder (no `model_index.json`).
     case notAModelFolder(path: String)
@@ -8,10 +10,10 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case missingComponent(name: String, path: String)
     /// A component has weights only in a format this library cannot read.
     case unsupportedWeights(component: String, path: String, detail: String)
-    /// A configuration file is unreadable or malformed.
-    case invalidConfig(path: String, detail: String)
-    /// A generation parameter is out of range.
+    /// A generation parameter, prompt or token sequence is out of range.
     case invalidParameter(String)
+    /// Prompt embeddings given instead of text have the wrong shape.
+    case invalidPromptEmbeddings(String)
     /// The input image cannot be used.
     case invalidImage(String)
     /// The user's depth map cannot be used.
@@ -29,7 +31,7 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
             return "the model folder is missing its '\(name)' component (looked for \(path)); re-download the complete folder"
         case let .unsupportedWeights(component, path, detail):
             return "cannot load the '\(component)' weights in \(path): \(detail)"
-        case let .invalidConfig(path, detail): return "invalid configuration \(path): \(detail)"
+        case let .invalidPromptEmbeddings(detail): return "invalid prompt embeddings: \(detail)"
         case let .invalidParameter(detail): return "invalid parameter: \(detail)"
         case let .invalidImage(detail): return "invalid input image: \(detail)"
         case let .invalidDepthMap(detail): return "invalid depth map: \(detail)"

@@ -14,9 +14,7 @@ public final class DDIMScheduler: Scheduler {
     private let stepsOffset: Int
     private let clipSample: Bool
     private let clipRange: Float
-    private let thresholding: Bool
-    private let thresholdRatio: Double
-    private let sampleMaxValue: Double
+    private let thresholding: DynamicThresholding
     private var stepsCount = 0
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent
@@ -29,11 +27,9 @@ public final class DDIMScheduler: Scheduler {
         stepsOffset = config.stepsOffset ?? 0
         clipSample = config.clipSample ?? true
         clipRange = Float(config.clipSampleRange ?? 1)
-        thresholding = config.thresholding ?? false
-        thresholdRatio = config.dynamicThresholdingRatio ?? 0.995
-        sampleMaxValue = config.sampleMaxValue ?? 1
+        thresholding = DynamicThresholding(config: config)
         eta = config.eta ?? 0
-        guard eta >= 0, eta.isFinite else { throw SchedulerError.invalidConfig("eta must be >= 0 (got \(eta)).") }
+        guard eta >= 0, eta.isFinite else { throw ConfigError.scheduler("eta must be >= 0 (got \(eta)).") }
     }
 
     public func setTimesteps(_ steps: Int) throws {
@@ -64,8 +60,8 @@ public final class DDIMScheduler: Scheduler {
             x0 = zip(sample, modelOutput).map { sa * $0 - sb * $1 }
             eps = zip(modelOutput, sample).map { sa * $0 + sb * $1 }
         }
-        if thresholding {
-            x0 = LatentMath.threshold(x0, ratio: thresholdRatio, maxValue: sampleMaxValue)
+        if thresholding.enabled {
+            x0 = thresholding.apply(x0)
         } else if clipSample {
             x0 = x0.map { min(max($0, -clipRange), clipRange) }
         }

@@ -9,66 +9,49 @@ public final class DPMSolverMultistepScheduler: Scheduler {
     public let initNoiseSigma: Float = 1
 
     private var state = SigmaSchedule()
-    private let schedule: NoiseSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
-    private let useKarras: Bool
+    private let settings: SigmaSchedulerSettings
     private let solverOrder: Int
     private let heunSolver: Bool
     private let lowerOrderFinal: Bool
     private let eulerAtFinal: Bool
     private let finalSigmaIsZero: Bool
-    private let thresholding: Bool
-    private let thresholdRatio: Double
-    private let sampleMaxValue: Double
+    private let thresholding: DynamicThresholding
     private var modelOutputs: [[Float]] = []
     private var lowerOrderNums = 0
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        try rejectUnsupportedSigmaOptions(config)
-        schedule = try NoiseSchedule(config: config)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
-        stepsOffset = config.stepsOffset ?? 0
-        useKarras = config.useKarrasSigmas ?? false
+        settings = try SigmaSchedulerSettings(config: config)
         solverOrder = config.solverOrder ?? 2
         guard (1...2).contains(solverOrder) else {
-            throw SchedulerError.invalidConfig("solver_order \(solverOrder) is not supported; use 1 or 2 (DPM-Solver++ 2M).")
+            throw ConfigError.scheduler("solver_order \(solverOrder) is not supported; use 1 or 2 (DPM-Solver++ 2M).")
         }
         let algorithm = config.algorithmType ?? "dpmsolver++"
         guard algorithm == "dpmsolver++" || algorithm == "deis" else {
-            throw SchedulerError.unsupportedValue(key: "algorithm_type", value: algorithm, supported: ["dpmsolver++"])
+            throw ConfigError.schedulerOption(key: "algorithm_type", value: algorithm, supported: ["dpmsolver++"])
         }
         switch config.solverType ?? "midpoint" {
         case "midpoint", "logrho", "bh1", "bh2": heunSolver = false
         case "heun": heunSolver = true
-        case let other: throw SchedulerError.unsupportedValue(key: "solver_type", value: other, supported: ["midpoint", "heun"])
+        case let other: throw ConfigError.schedulerOption(key: "solver_type", value: other, supported: ["midpoint", "heun"])
         }
         lowerOrderFinal = config.lowerOrderFinal ?? true
         eulerAtFinal = config.eulerAtFinal ?? false
-        switch config.finalSigmasType ?? "zero" {
-        case "zero": finalSigmaIsZero = true
-        case "sigma_min": finalSigmaIsZero = false
-        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
-        }
-        thresholding = config.thresholding ?? false
-        thresholdRatio = config.dynamicThresholdingRatio ?? 0.995
-        sampleMaxValue = config.sampleMaxValue ?? 1
+        finalSigmaIsZero = try !SigmaSchedulerSettings.finalSigmaIsMin(config)
+        thresholding = DynamicThresholding(config: config)
         state.unknownTimestepMapsToLast = true
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try SigmaSchedule.multistepTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
-        let train = schedule.trainSigmas
+        var ts = try settings.multistepTimesteps(steps)
+        let train = settings.schedule.trainSigmas
         var sigmas: [Double]
-        if useKarras {
+        if settings.useKarras {
             sigmas = NumPyCompat.karras(sigmaMin: Double(train[0]), sigmaMax: Double(train[train.count - 1]), count: steps)
             let logSigmas = train.map { Foundation.log($0) }
             ts = sigmas.map { NumPyCompat.sigmaToT($0, logSigmas: logSigmas) }
             // diffusers rounds (except for squaredcos_cap_v2), then casts to int64 (truncation).
-            ts = ts.map { (schedule.isCosine ? $0 : NumPyCompat.round($0)).rounded(.towardZero) }
+            ts = ts.map { (settings.schedule.isCosine ? $0 : NumPyCompat.round($0)).rounded(.towardZero) }
         } else {
             sigmas = ts.map { NumPyCompat.interp($0, train) }
         }
@@ -90,11 +73,11 @@ public final class DPMSolverMultistepScheduler: Scheduler {
 
         let (alphaS0, sigmaS0) = alphaSigma(state.sigmas[i])
         var x0: [Float]
-        switch prediction {
+        switch settings.prediction {
         case .epsilon: x0 = zip(sample, modelOutput).map { ($0 - sigmaS0 * $1) / alphaS0 }
         case .vPrediction: x0 = zip(sample, modelOutput).map { alphaS0 * $0 - sigmaS0 * $1 }
         }
-        if thresholding { x0 = LatentMath.threshold(x0, ratio: thresholdRatio, maxValue: sampleMaxValue) }
+        x0 = thresholding.apply(x0)
         modelOutputs.append(x0)
         if modelOutputs.count > solverOrder { modelOutputs.removeFirst() }
 

@@ -3,27 +3,19 @@
 public final class EulerAncestralDiscreteScheduler: Scheduler {
     public let order = 1
     public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: spacing) }
+    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
 
     private var state = SigmaSchedule()
-    private let schedule: NoiseSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
+    private let settings: SigmaSchedulerSettings
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        schedule = try NoiseSchedule(config: config)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
-        stepsOffset = config.stepsOffset ?? 0
+        settings = try SigmaSchedulerSettings(config: config, sigmaOptions: false)
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        let ts = try SigmaSchedule.discreteTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
-        let train = schedule.trainSigmas
-        let sigmas = ts.map { Float(NumPyCompat.interp($0, train)) } + [0]
-        state.reset(sigmas: sigmas, timesteps: ts)
+        let (sigmas, ts) = try settings.discreteSchedule(steps, sigmaBounds: false)
+        state.reset(sigmas: sigmas.map { Float($0) } + [0], timesteps: ts)
     }
 
     public func setBeginIndex(_ index: Int) { state.beginIndex = index }
@@ -37,7 +29,7 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
         guard let generator else { throw SchedulerError.missingGenerator }
         let i = try state.current(for: timestep)
         let sigma = state.sigmas[i], sigmaTo = state.sigmas[i + 1]
-        let x0 = EulerMath.predictOriginal(prediction, modelOutput, sample, sigma: sigma)
+        let x0 = EulerMath.predictOriginal(settings.prediction, modelOutput, sample, sigma: sigma)
         let sigmaUp = (sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo) / (sigma * sigma)).squareRoot()
         let sigmaDown = (sigmaTo * sigmaTo - sigmaUp * sigmaUp).squareRoot()
         let dt = sigmaDown - sigma
@@ -50,8 +42,6 @@ public final class EulerAncestralDiscreteScheduler: Scheduler {
     }
 
     public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try LatentMath.check(original, noise)
-        let sigma = state.sigmas[try state.noiseIndex(for: timestep)]
-        return zip(original, noise).map { $0 + $1 * sigma }
+        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 }

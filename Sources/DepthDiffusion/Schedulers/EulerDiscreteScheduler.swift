@@ -3,48 +3,24 @@
 public final class EulerDiscreteScheduler: Scheduler {
     public let order = 1
     public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: spacing) }
+    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
 
     private var state = SigmaSchedule()
-    private let schedule: NoiseSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
-    private let useKarras: Bool
+    private let settings: SigmaSchedulerSettings
     private let finalSigmaIsMin: Bool
-    private let sigmaMin: Double?
-    private let sigmaMax: Double?
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        try rejectUnsupportedSigmaOptions(config)
-        schedule = try NoiseSchedule(config: config)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
-        stepsOffset = config.stepsOffset ?? 0
-        useKarras = config.useKarrasSigmas ?? false
-        sigmaMin = config.sigmaMin
-        sigmaMax = config.sigmaMax
+        settings = try SigmaSchedulerSettings(config: config)
         if let interpolation = config.interpolationType, interpolation != "linear" {
-            throw SchedulerError.unsupportedValue(key: "interpolation_type", value: interpolation, supported: ["linear"])
+            throw ConfigError.schedulerOption(key: "interpolation_type", value: interpolation, supported: ["linear"])
         }
-        switch config.finalSigmasType ?? "zero" {
-        case "zero": finalSigmaIsMin = false
-        case "sigma_min": finalSigmaIsMin = true
-        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
-        }
+        finalSigmaIsMin = try SigmaSchedulerSettings.finalSigmaIsMin(config)
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try SigmaSchedule.discreteTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
-        let train = schedule.trainSigmas
-        var sigmas = ts.map { NumPyCompat.interp($0, train) }
-        if useKarras {
-            sigmas = NumPyCompat.karras(sigmaMin: sigmaMin ?? sigmas[sigmas.count - 1], sigmaMax: sigmaMax ?? sigmas[0], count: steps)
-            let logSigmas = train.map { Foundation.log($0) }
-            ts = sigmas.map { Double(Float(NumPyCompat.sigmaToT($0, logSigmas: logSigmas))) }
-        }
-        let last: Double = finalSigmaIsMin ? Double(train[0]) : 0
+        let (sigmas, ts) = try settings.discreteSchedule(steps, sigmaBounds: true)
+        let last: Double = finalSigmaIsMin ? Double(settings.schedule.trainSigmas[0]) : 0
         state.reset(sigmas: (sigmas + [last]).map { Float($0) }, timesteps: ts)
     }
 
@@ -58,16 +34,14 @@ public final class EulerDiscreteScheduler: Scheduler {
         try LatentMath.check(sample, modelOutput)
         let i = try state.current(for: timestep)
         let sigma = state.sigmas[i]
-        let x0 = EulerMath.predictOriginal(prediction, modelOutput, sample, sigma: sigma)
+        let x0 = EulerMath.predictOriginal(settings.prediction, modelOutput, sample, sigma: sigma)
         let dt = state.sigmas[i + 1] - sigma
         state.stepIndex = i + 1
         return zip(sample, x0).map { s, x in s + (s - x) / sigma * dt }
     }
 
     public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try LatentMath.check(original, noise)
-        let sigma = state.sigmas[try state.noiseIndex(for: timestep)]
-        return zip(original, noise).map { $0 + $1 * sigma }
+        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 }
 

@@ -6,14 +6,10 @@ import Foundation
 public final class HeunDiscreteScheduler: Scheduler {
     public let order = 2
     public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: spacing) }
+    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
 
     private var state = SigmaSchedule()
-    private let schedule: NoiseSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
-    private let useKarras: Bool
+    private let settings: SigmaSchedulerSettings
     private let clipSample: Bool
     private let clipRange: Float
     private var firstOrder: (derivative: [Float], dt: Float, sample: [Float])?
@@ -21,25 +17,13 @@ public final class HeunDiscreteScheduler: Scheduler {
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent
     /// keys; note Heun's own defaults `beta_start=0.00085`, `beta_end=0.012`).
     public init(config: SchedulerConfig) throws {
-        try rejectUnsupportedSigmaOptions(config)
-        schedule = try NoiseSchedule(config: config, defaultBetaStart: 0.00085, defaultBetaEnd: 0.012)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
-        stepsOffset = config.stepsOffset ?? 0
-        useKarras = config.useKarrasSigmas ?? false
+        settings = try SigmaSchedulerSettings(config: config, defaultBetaStart: 0.00085, defaultBetaEnd: 0.012)
         clipSample = config.clipSample ?? false
         clipRange = Float(config.clipSampleRange ?? 1)
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try SigmaSchedule.discreteTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
-        let train = schedule.trainSigmas
-        var sigmas = ts.map { NumPyCompat.interp($0, train) }
-        if useKarras {
-            sigmas = NumPyCompat.karras(sigmaMin: sigmas[sigmas.count - 1], sigmaMax: sigmas[0], count: steps)
-            let logSigmas = train.map { Foundation.log($0) }
-            ts = sigmas.map { Double(Float(NumPyCompat.sigmaToT($0, logSigmas: logSigmas))) }
-        }
+        let (sigmas, ts) = try settings.discreteSchedule(steps, sigmaBounds: false)
         let s = (sigmas + [0]).map { Float($0) }
         let doubledSigmas = [s[0]] + s.dropFirst().dropLast().flatMap { [$0, $0] } + [s[s.count - 1]]
         let doubledTimesteps = [ts[0]] + ts.dropFirst().flatMap { [$0, $0] }
@@ -60,7 +44,7 @@ public final class HeunDiscreteScheduler: Scheduler {
         if let previous = firstOrder {
             // Second (corrector) evaluation at sigma_next, averaged with the first derivative.
             let sigmaNext = state.sigmas[i]
-            let x0 = clip(EulerMath.predictOriginal(prediction, modelOutput, sample, sigma: sigmaNext))
+            let x0 = clip(EulerMath.predictOriginal(settings.prediction, modelOutput, sample, sigma: sigmaNext))
             firstOrder = nil
             return (0..<sample.count).map { k in
                 let derivative = (previous.derivative[k] + (sample[k] - x0[k]) / sigmaNext) / 2
@@ -68,7 +52,7 @@ public final class HeunDiscreteScheduler: Scheduler {
             }
         }
         let sigma = state.sigmas[i], sigmaNext = state.sigmas[i + 1]
-        let x0 = clip(EulerMath.predictOriginal(prediction, modelOutput, sample, sigma: sigma))
+        let x0 = clip(EulerMath.predictOriginal(settings.prediction, modelOutput, sample, sigma: sigma))
         let derivative = zip(sample, x0).map { ($0 - $1) / sigma }
         let dt = sigmaNext - sigma
         firstOrder = (derivative, dt, sample)
@@ -76,9 +60,7 @@ public final class HeunDiscreteScheduler: Scheduler {
     }
 
     public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try LatentMath.check(original, noise)
-        let sigma = state.sigmas[try state.noiseIndex(for: timestep)]
-        return zip(original, noise).map { $0 + $1 * sigma }
+        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 
     private func clip(_ x: [Float]) -> [Float] {

@@ -4,37 +4,21 @@
 public final class LMSDiscreteScheduler: Scheduler {
     public let order = 1
     public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: spacing) }
+    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
     /// Maximum number of past derivatives combined (diffusers `step(order=4)`).
     public var lmsOrder = 4
 
     private var state = SigmaSchedule()
     private var derivatives: [[Float]] = []
-    private let schedule: NoiseSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
-    private let useKarras: Bool
+    private let settings: SigmaSchedulerSettings
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        try rejectUnsupportedSigmaOptions(config)
-        schedule = try NoiseSchedule(config: config)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
-        stepsOffset = config.stepsOffset ?? 0
-        useKarras = config.useKarrasSigmas ?? false
+        settings = try SigmaSchedulerSettings(config: config)
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try SigmaSchedule.discreteTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
-        let train = schedule.trainSigmas
-        var sigmas = ts.map { NumPyCompat.interp($0, train) }
-        if useKarras {
-            sigmas = NumPyCompat.karras(sigmaMin: sigmas[sigmas.count - 1], sigmaMax: sigmas[0], count: steps)
-            let logSigmas = train.map { Foundation.log($0) }
-            ts = sigmas.map { Double(Float(NumPyCompat.sigmaToT($0, logSigmas: logSigmas))) }
-        }
+        let (sigmas, ts) = try settings.discreteSchedule(steps, sigmaBounds: false)
         state.reset(sigmas: (sigmas + [0]).map { Float($0) }, timesteps: ts)
         derivatives = []
     }
@@ -49,7 +33,7 @@ public final class LMSDiscreteScheduler: Scheduler {
         try LatentMath.check(sample, modelOutput)
         let i = try state.current(for: timestep)
         let sigma = state.sigmas[i]
-        let x0 = EulerMath.predictOriginal(prediction, modelOutput, sample, sigma: sigma)
+        let x0 = EulerMath.predictOriginal(settings.prediction, modelOutput, sample, sigma: sigma)
         derivatives.append(zip(sample, x0).map { ($0 - $1) / sigma })
         if derivatives.count > lmsOrder { derivatives.removeFirst() }
         let currentOrder = min(i + 1, lmsOrder)
@@ -63,9 +47,7 @@ public final class LMSDiscreteScheduler: Scheduler {
     }
 
     public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try LatentMath.check(original, noise)
-        let sigma = state.sigmas[try state.noiseIndex(for: timestep)]
-        return zip(original, noise).map { $0 + $1 * sigma }
+        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 
     /// diffusers `get_lms_coefficient`: the integral over [sigma_t, sigma_{t+1}] of the Lagrange basis

@@ -13,16 +13,16 @@ struct NoiseSchedule {
     /// when the config omits them (each diffusers class has its own defaults).
     init(config: SchedulerConfig, defaultBetaStart: Double = 0.0001, defaultBetaEnd: Double = 0.02) throws {
         let n = config.numTrainTimesteps ?? 1000
-        guard n >= 2 else { throw SchedulerError.invalidConfig("num_train_timesteps must be at least 2 (got \(n)).") }
+        guard n >= 2 else { throw ConfigError.scheduler("num_train_timesteps must be at least 2 (got \(n)).") }
         if config.rescaleBetasZeroSnr == true {
-            throw SchedulerError.invalidConfig("rescale_betas_zero_snr is not supported; remove it or set it to false.")
+            throw ConfigError.scheduler("rescale_betas_zero_snr is not supported; remove it or set it to false.")
         }
         let start = config.betaStart ?? defaultBetaStart
         let end = config.betaEnd ?? defaultBetaEnd
         let betas: [Float]
         if let trained = config.trainedBetas {
             guard trained.count == n else {
-                throw SchedulerError.invalidConfig("trained_betas has \(trained.count) values but num_train_timesteps is \(n).")
+                throw ConfigError.scheduler("trained_betas has \(trained.count) values but num_train_timesteps is \(n).")
             }
             betas = trained.map { Float($0) }
         } else {
@@ -34,7 +34,7 @@ struct NoiseSchedule {
             case "squaredcos_cap_v2":
                 betas = Self.cosineBetas(n)
             case let other:
-                throw SchedulerError.unsupportedValue(key: "beta_schedule", value: other,
+                throw ConfigError.schedulerOption(key: "beta_schedule", value: other,
                                                       supported: ["linear", "scaled_linear", "squaredcos_cap_v2"])
             }
         }

@@ -89,7 +89,7 @@ public final class PNDMScheduler: Scheduler {
 
     private func stepPLMS(_ modelOutput: [Float], _ timestep: Int, _ sample: [Float]) throws -> [Float] {
         if !skipPrkSteps && ets.count < 3 {
-            throw SchedulerError.invalidConfig("PNDM without skip_prk_steps must run its 12 Runge-Kutta steps first; use the scheduler's own timesteps from the start.")
+            throw ConfigError.scheduler("PNDM without skip_prk_steps must run its 12 Runge-Kutta steps first; use the scheduler's own timesteps from the start.")
         }
         let stride = alphas.schedule.trainSteps / stepsCount
         var t = timestep

@@ -9,7 +9,7 @@ public enum PredictionType: String, CaseIterable, Sendable {
     static func parse(_ value: String?) throws -> PredictionType {
         guard let value else { return .epsilon }
         guard let parsed = PredictionType(rawValue: value) else {
-            throw SchedulerError.unsupportedValue(key: "prediction_type", value: value,
+            throw ConfigError.schedulerOption(key: "prediction_type", value: value,
                                                   supported: PredictionType.allCases.map(\.rawValue))
         }
         return parsed
@@ -29,7 +29,7 @@ public enum TimestepSpacing: String, CaseIterable, Sendable {
     static func parse(_ value: String?, default defaultValue: TimestepSpacing) throws -> TimestepSpacing {
         guard let value else { return defaultValue }
         guard let parsed = TimestepSpacing(rawValue: value) else {
-            throw SchedulerError.unsupportedValue(key: "timestep_spacing", value: value,
+            throw ConfigError.schedulerOption(key: "timestep_spacing", value: value,
                                                   supported: TimestepSpacing.allCases.map(\.rawValue))
         }
         return parsed

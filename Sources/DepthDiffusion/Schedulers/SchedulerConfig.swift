@@ -71,6 +71,8 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
     public var sigmaMax: Double?
     /// Not a diffusers config key: the DDIM `eta` passed to `step` (0 = deterministic DDIM).
     public var eta: Double?
+    /// `_class_name`: the diffusers scheduler class the file was written for (e.g. `PNDMScheduler`).
+    public var className: String?
 
     enum CodingKeys: String, CodingKey {
         case numTrainTimesteps = "num_train_timesteps", betaStart = "beta_start", betaEnd = "beta_end"
@@ -84,7 +86,7 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         case lowerOrderFinal = "lower_order_final", eulerAtFinal = "euler_at_final"
         case finalSigmasType = "final_sigmas_type", interpolationType = "interpolation_type"
         case timestepType = "timestep_type", predictX0 = "predict_x0", disableCorrector = "disable_corrector"
-        case sigmaMin = "sigma_min", sigmaMax = "sigma_max", eta
+        case sigmaMin = "sigma_min", sigmaMax = "sigma_max", eta, className = "_class_name"
     }
 
     /// An empty configuration: every scheduler uses its diffusers defaults.
@@ -102,27 +104,18 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         c.stepsOffset = 1
         c.setAlphaToOne = false
         c.clipSample = false
+        c.className = "PNDMScheduler"
         return c
     }()
 
     /// Parses JSON data in the `scheduler_config.json` format.
     public init(data: Data) throws {
-        do {
-            self = try JSONDecoder().decode(SchedulerConfig.self, from: data)
-        } catch {
-            throw SchedulerError.unreadableConfig("\(error)")
-        }
+        self = try ConfigFile.decode(SchedulerConfig.self, data: data, file: "scheduler_config.json", keys: .declared)
     }
 
-    /// Reads a `scheduler_config.json` file.
+    /// Reads a `scheduler_config.json` file (or the `scheduler` folder that holds it).
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw SchedulerError.unreadableConfig("\(url.path): \(error.localizedDescription)")
-        }
-        try self.init(data: data)
+        self = try ConfigFile.decode(SchedulerConfig.self, from: url, defaultName: "scheduler_config.json", keys: .declared)
     }
 
     /// Returns a copy with the given `from_config`-style overrides applied (nil keeps the current value).

@@ -1,4 +1,5 @@
-/// Errors thrown while configuring or running a scheduler.
+/// Errors thrown while running a scheduler. Configuration values it does not support or that contradict
+/// each other are ``ConfigError``s.
 public enum SchedulerError: Error, CustomStringConvertible, Equatable {
     /// The number of inference steps was below 1 or above the number of training timesteps.
     case invalidStepCount(Int, maximum: Int)
@@ -6,10 +7,6 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
     case invalidStrength(Double)
     /// `strength` is so small that no denoising step is left.
     case noStepsForStrength(steps: Int, strength: Double)
-    /// A configuration value is not one of the supported choices.
-    case unsupportedValue(key: String, value: String, supported: [String])
-    /// A configuration value is out of range or inconsistent with another one.
-    case invalidConfig(String)
     /// `step`, `scaleModelInput` or `addNoise` was called before `setTimesteps`.
     case timestepsNotSet
     /// A timestep is not part of the current schedule.
@@ -20,8 +17,6 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
     case missingGenerator
     /// More `step` calls were made than the schedule has timesteps.
     case scheduleExhausted
-    /// The scheduler configuration file could not be read or parsed.
-    case unreadableConfig(String)
 
     /// A message that says what went wrong and what to do about it.
     public var description: String {
@@ -32,10 +27,6 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
             return "Invalid strength \(s): use a value greater than 0 and at most 1 (1 = ignore the input image's content)."
         case let .noStepsForStrength(steps, strength):
             return "strength \(strength) with \(steps) steps leaves no denoising step: raise the strength or the number of steps."
-        case let .unsupportedValue(key, value, supported):
-            return "Unsupported \(key) '\(value)': use one of \(supported.joined(separator: ", "))."
-        case let .invalidConfig(message):
-            return "Invalid scheduler configuration: \(message)"
         case .timestepsNotSet:
             return "The scheduler has no timesteps yet: call setTimesteps(_:) (or prepareTimesteps(steps:strength:)) first."
         case let .unknownTimestep(t):
@@ -46,8 +37,6 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
             return "This scheduler adds random noise at every step: pass a RandomSource (e.g. TorchGenerator(seed:))."
         case .scheduleExhausted:
             return "step() was called more times than there are timesteps: call setTimesteps(_:) again to start a new run."
-        case let .unreadableConfig(message):
-            return "Could not read scheduler_config.json: \(message)"
         }
     }
 }

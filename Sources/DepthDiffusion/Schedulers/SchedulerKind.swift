@@ -39,7 +39,7 @@ public enum SchedulerKind: String, CaseIterable, Sendable {
 /// `dpm++2m` uses `algorithm_type="dpmsolver++"`, `solver_order=2` and no Karras sigmas,
 /// `dpm++2m-karras` the same with `use_karras_sigmas=True`, `unipc` uses `solver_type="bh2"`.
 ///
-/// - Throws: ``SchedulerError`` when the configuration has unsupported values.
+/// - Throws: ``ConfigError`` when the configuration has unsupported or contradictory values.
 public func makeScheduler(kind: SchedulerKind, config: SchedulerConfig) throws -> Scheduler {
     var config = config
     switch kind {

@@ -103,9 +103,9 @@ func logSNRHalf(_ pair: (alpha: Float, sigma: Float)) -> Float {
 /// Rejects sigma options this package does not implement.
 func rejectUnsupportedSigmaOptions(_ config: SchedulerConfig) throws {
     if config.useExponentialSigmas == true || config.useBetaSigmas == true {
-        throw SchedulerError.invalidConfig("use_exponential_sigmas / use_beta_sigmas are not supported; use use_karras_sigmas or neither.")
+        throw ConfigError.scheduler("use_exponential_sigmas / use_beta_sigmas are not supported; use use_karras_sigmas or neither.")
     }
     if let type = config.timestepType, type != "discrete" {
-        throw SchedulerError.unsupportedValue(key: "timestep_type", value: type, supported: ["discrete"])
+        throw ConfigError.schedulerOption(key: "timestep_type", value: type, supported: ["discrete"])
     }
 }

@@ -9,22 +9,14 @@ public final class UniPCMultistepScheduler: Scheduler {
     public let initNoiseSigma: Float = 1
 
     private var state = SigmaSchedule()
-    private let schedule: NoiseSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
-    private let useKarras: Bool
+    private let settings: SigmaSchedulerSettings
     private let solverOrder: Int
     private let bh2: Bool
     private let predictX0: Bool
     private let lowerOrderFinal: Bool
     private let disableCorrector: Set<Int>
     private let finalSigmaIsZero: Bool
-    private let sigmaMin: Double?
-    private let sigmaMax: Double?
-    private let thresholding: Bool
-    private let thresholdRatio: Double
-    private let sampleMaxValue: Double
+    private let thresholding: DynamicThresholding
     private var modelOutputs: [[Float]] = []
     private var lowerOrderNums = 0
     private var lastSample: [Float]?
@@ -32,43 +24,30 @@ public final class UniPCMultistepScheduler: Scheduler {
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        try rejectUnsupportedSigmaOptions(config)
-        schedule = try NoiseSchedule(config: config)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .linspace)
-        stepsOffset = config.stepsOffset ?? 0
-        useKarras = config.useKarrasSigmas ?? false
+        settings = try SigmaSchedulerSettings(config: config)
         solverOrder = config.solverOrder ?? 2
         guard (1...3).contains(solverOrder) else {
-            throw SchedulerError.invalidConfig("solver_order \(solverOrder) is not supported; use 1, 2 or 3.")
+            throw ConfigError.scheduler("solver_order \(solverOrder) is not supported; use 1, 2 or 3.")
         }
         switch config.solverType ?? "bh2" {
         case "bh2", "midpoint", "heun", "logrho": bh2 = true
         case "bh1": bh2 = false
-        case let other: throw SchedulerError.unsupportedValue(key: "solver_type", value: other, supported: ["bh1", "bh2"])
+        case let other: throw ConfigError.schedulerOption(key: "solver_type", value: other, supported: ["bh1", "bh2"])
         }
         predictX0 = config.predictX0 ?? true
         lowerOrderFinal = config.lowerOrderFinal ?? true
         disableCorrector = Set(config.disableCorrector ?? [])
-        switch config.finalSigmasType ?? "zero" {
-        case "zero": finalSigmaIsZero = true
-        case "sigma_min": finalSigmaIsZero = false
-        case let other: throw SchedulerError.unsupportedValue(key: "final_sigmas_type", value: other, supported: ["zero", "sigma_min"])
-        }
-        sigmaMin = config.sigmaMin
-        sigmaMax = config.sigmaMax
-        thresholding = config.thresholding ?? false
-        thresholdRatio = config.dynamicThresholdingRatio ?? 0.995
-        sampleMaxValue = config.sampleMaxValue ?? 1
+        finalSigmaIsZero = try !SigmaSchedulerSettings.finalSigmaIsMin(config)
+        thresholding = DynamicThresholding(config: config)
         state.unknownTimestepMapsToLast = true
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try SigmaSchedule.multistepTimesteps(steps, trainSteps: schedule.trainSteps, spacing: spacing, stepsOffset: stepsOffset)
-        let train = schedule.trainSigmas
+        var ts = try settings.multistepTimesteps(steps)
+        let train = settings.schedule.trainSigmas
         var sigmas: [Float]
-        if useKarras {
-            let karras = NumPyCompat.karras(sigmaMin: sigmaMin ?? Double(train[0]), sigmaMax: sigmaMax ?? Double(train[train.count - 1]), count: steps)
+        if settings.useKarras {
+            let karras = NumPyCompat.karras(sigmaMin: settings.sigmaMin ?? Double(train[0]), sigmaMax: settings.sigmaMax ?? Double(train[train.count - 1]), count: steps)
             let logSigmas = train.map { Foundation.log($0) }
             ts = karras.map { NumPyCompat.round(NumPyCompat.sigmaToT($0, logSigmas: logSigmas)) }
             sigmas = (karras + [finalSigmaIsZero ? 0 : karras[karras.count - 1]]).map { Float($0) }
@@ -116,13 +95,13 @@ public final class UniPCMultistepScheduler: Scheduler {
     /// diffusers `convert_model_output`: x0 (predict_x0) or epsilon, in float32.
     private func convert(_ output: [Float], sample: [Float], sigma: Float) -> [Float] {
         let (alpha, sigmaT) = alphaSigma(sigma)
-        switch (predictX0, prediction) {
+        switch (predictX0, settings.prediction) {
         case (true, .epsilon):
             let x0 = zip(sample, output).map { ($0 - sigmaT * $1) / alpha }
-            return thresholding ? LatentMath.threshold(x0, ratio: thresholdRatio, maxValue: sampleMaxValue) : x0
+            return thresholding.apply(x0)
         case (true, .vPrediction):
             let x0 = zip(sample, output).map { alpha * $0 - sigmaT * $1 }
-            return thresholding ? LatentMath.threshold(x0, ratio: thresholdRatio, maxValue: sampleMaxValue) : x0
+            return thresholding.apply(x0)
         case (false, .epsilon):
             return output
         case (false, .vPrediction):
@@ -195,7 +174,7 @@ public final class UniPCMultistepScheduler: Scheduler {
         let n = v.count
         for col in 0..<n {
             guard let pivot = (col..<n).max(by: { abs(m[$0][col]) < abs(m[$1][col]) }), m[pivot][col] != 0 else {
-                throw SchedulerError.invalidConfig("UniPC coefficient system is singular; try fewer steps or solver_order 2.")
+                throw ConfigError.scheduler("UniPC coefficient system is singular; try fewer steps or solver_order 2.")
             }
             m.swapAt(col, pivot); v.swapAt(col, pivot)
             for row in (col + 1)..<n {

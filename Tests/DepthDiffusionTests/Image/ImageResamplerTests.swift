@@ -29,7 +29,7 @@ final class ImageResamplerTests: XCTestCase {
             let diffs = zip(out.pixels, expected).map { abs(Int($0) - Int($1)) }
             let maxDiff = diffs.max() ?? 0
             worst = max(worst, maxDiff); differing += diffs.filter { $0 != 0 }.count; total += diffs.count
-            XCTAssertEqual(maxDiff, 0, "\(c.name) \(c.src) -> \(c.dst)")  // measured: bit-exact (the issue allows 1 level)
+            XCTAssertEqual(maxDiff, 0, "\(c.name) \(c.src) -> \(c.dst)")  // measured: bit-exact
         }
         print("[resample] 8-bit vs PIL: max level difference \(worst), \(differing) of \(total) samples differ")
     }

@@ -72,7 +72,7 @@ final class PipelineInputTests: XCTestCase {
     func testBadParameters() throws {
         let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: try CPUBackend())
         let image = try ImageFile.readRGBImage(PipelineParityTests.modelURL.deletingLastPathComponent().appendingPathComponent("input.png"))
-        var request = DepthToImageConfiguration(prompt: "a house", image: image)
+        var request = DepthToImageRequest(prompt: "a house", image: image)
         request.steps = 3
         for strength in [0.0, -0.5, 1.01] {
             var r = request; r.strength = strength
@@ -107,7 +107,7 @@ final class PipelineInputTests: XCTestCase {
     func testPrecomputedEmbeddingsGiveTheSameImageAsText() throws {
         let pipeline = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: try CPUBackend(), variant: "fp16")
         let image = try ImageFile.readRGBImage(PipelineParityTests.modelURL.deletingLastPathComponent().appendingPathComponent("input.png"))
-        var request = DepthToImageConfiguration(prompt: "a quiet street", image: image)
+        var request = DepthToImageRequest(prompt: "a quiet street", image: image)
         request.negativePrompt = "fog"
         request.steps = 4
         request.seed = 11

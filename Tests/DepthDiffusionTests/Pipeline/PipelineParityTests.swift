@@ -30,7 +30,7 @@ final class PipelineParityTests: XCTestCase {
             for name in names {
                 let dir = root.appendingPathComponent(name)
                 let c = try JSONDecoder().decode(Case.self, from: Data(contentsOf: dir.appendingPathComponent("case.json")))
-                var request = DepthToImageConfiguration(prompt: c.prompt,
+                var request = DepthToImageRequest(prompt: c.prompt,
                                                         image: try ImageFile.readRGBImage(dir.appendingPathComponent("image.png")))
                 request.negativePrompt = c.negative
                 request.steps = c.steps

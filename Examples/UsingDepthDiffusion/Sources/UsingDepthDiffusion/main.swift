@@ -12,7 +12,7 @@ guard arguments.count == 4 else {
 do {
     let backend = try BackendKind.auto.makeBackend()
     let pipeline = try DepthToImagePipeline(modelFolder: URL(fileURLWithPath: arguments[1]), backend: backend)
-    var request = DepthToImageConfiguration(prompt: "a lighthouse on a cliff, oil painting",
+    var request = DepthToImageRequest(prompt: "a lighthouse on a cliff, oil painting",
                                             image: try ImageFile.readRGBImage(URL(fileURLWithPath: arguments[2])))
     request.steps = 10
     request.seed = 7

@@ -74,20 +74,20 @@ public enum OpenCLPlatforms {
     }
 
     static func platformString(_ p: cl_platform_id, _ param: cl_platform_info) -> String {
-        var size = 0
-        guard ddclGetPlatformInfo(p, param, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
-        var bytes = [CChar](repeating: 0, count: size + 1)
-        guard ddclGetPlatformInfo(p, param, size, &bytes, nil) == CL_SUCCESS else { return "" }
-        return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        infoString { ddclGetPlatformInfo(p, param, $0, $1, $2) }
     }
 
     static func deviceString(_ d: cl_device_id, _ param: cl_device_info) -> String {
+        infoString { ddclGetDeviceInfo(d, param, $0, $1, $2) }.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// A string-valued `clGet*Info` query: asks for the size, then the bytes; empty on failure.
+    private static func infoString(_ query: (Int, UnsafeMutableRawPointer?, UnsafeMutablePointer<Int>?) -> cl_int) -> String {
         var size = 0
-        guard ddclGetDeviceInfo(d, param, 0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
+        guard query(0, nil, &size) == CL_SUCCESS, size > 0 else { return "" }
         var bytes = [CChar](repeating: 0, count: size + 1)
-        guard ddclGetDeviceInfo(d, param, size, &bytes, nil) == CL_SUCCESS else { return "" }
+        guard bytes.withUnsafeMutableBytes({ query(size, $0.baseAddress, nil) }) == CL_SUCCESS else { return "" }
         return String(decoding: bytes.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            .trimmingCharacters(in: .whitespaces)
     }
 
     static func deviceValue<T>(_ d: cl_device_id, _ param: cl_device_info) -> T? {

@@ -41,7 +41,8 @@ struct BitBackbone {
             let out = bitMakeDivisible(Double(config.hiddenSizes[i] * config.widthFactor))
             let stride = i == 0 ? 1 : 2
             if currentStride >= config.outputStride && stride > 1 {
-                throw DPTError.unsupported("BiT output_stride \(config.outputStride) needs dilated convolutions, which are not implemented")
+                throw ConfigError.unsupported(component: "depth_estimator backbone_config", field: "output_stride",
+                                              value: "\(config.outputStride)", supported: "32 (smaller strides need dilated convolutions)")
             }
             stages.append(try BitStage(bit.scope("encoder").scope("stages").scope(i), config: config, inChannels: channels,
                                        outChannels: out, stride: stride, depth: depth))

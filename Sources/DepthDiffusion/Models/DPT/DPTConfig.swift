@@ -50,66 +50,72 @@ public struct DPTConfig: Sendable, Equatable {
         return c
     }
 
-    /// Reads `config.json`.
+    /// Reads `config.json` (or the `depth_estimator` folder that holds it).
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DPTError.invalidConfig("cannot read \(url.path) (\(error.localizedDescription)); point to the depth_estimator folder of the model")
-        }
-        try self.init(json: data, source: url.lastPathComponent)
+        self = try ConfigFile.decode(Raw.self, from: url).config(source: url.lastPathComponent)
     }
 
     /// Parses the JSON text of `config.json`.
     public init(json data: Data, source: String = "config.json") throws {
-        guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
-            throw DPTError.invalidConfig("\(source) is not a JSON object; re-download it")
-        }
-        let r = ConfigReader(dict, source: source)
-        hiddenSize = try r.int("hidden_size") ?? hiddenSize
-        numHiddenLayers = try r.int("num_hidden_layers") ?? numHiddenLayers
-        numAttentionHeads = try r.int("num_attention_heads") ?? numAttentionHeads
-        intermediateSize = try r.int("intermediate_size") ?? intermediateSize
-        hiddenAct = try r.string("hidden_act") ?? hiddenAct
-        layerNormEps = try r.double("layer_norm_eps").map(Float.init) ?? layerNormEps
-        if let sizes = (try? r.intArray("image_size")) ?? nil, sizes.count == 2 {
-            imageSize = (sizes[0], sizes[1])
-        } else if let s = try r.int("image_size") {
-            imageSize = (s, s)
-        }
-        patchSize = try r.int("patch_size") ?? patchSize
-        numChannels = try r.int("num_channels") ?? numChannels
-        isHybrid = try r.bool("is_hybrid") ?? isHybrid
-        qkvBias = try r.bool("qkv_bias") ?? qkvBias
-        backboneOutIndices = try r.intArray("backbone_out_indices") ?? backboneOutIndices
-        readoutType = try r.string("readout_type") ?? readoutType
-        reassembleFactors = try r.doubleArray("reassemble_factors") ?? reassembleFactors
-        neckHiddenSizes = try r.intArray("neck_hidden_sizes") ?? neckHiddenSizes
-        fusionHiddenSize = try r.int("fusion_hidden_size") ?? fusionHiddenSize
-        headInIndex = try r.int("head_in_index") ?? headInIndex
-        useBatchNormInFusionResidual = try r.bool("use_batch_norm_in_fusion_residual") ?? false
-        useBiasInFusionResidual = try r.bool("use_bias_in_fusion_residual")
-        addProjection = try r.bool("add_projection") ?? addProjection
-        if isHybrid {
-            backboneFeatmapShape = try r.intArray("backbone_featmap_shape") ?? backboneFeatmapShape
-            neckIgnoreStages = try r.intArray("neck_ignore_stages") ?? neckIgnoreStages
-            if let sub = dict["backbone_config"] as? [String: Any] {
-                backbone = try BitConfig(dict: sub, source: source + " backbone_config")
+        self = try ConfigFile.decode(Raw.self, data: data, file: source).config(source: source)
+    }
+
+    /// `config.json` as written by transformers: every field optional, transformers' defaults for absent ones.
+    private struct Raw: Decodable {
+        var hiddenSize: Int?, numHiddenLayers: Int?, numAttentionHeads: Int?, intermediateSize: Int?
+        var hiddenAct: String?, layerNormEps: Double?, imageSize: OneOrList<Int>?, patchSize: Int?, numChannels: Int?
+        var isHybrid: Bool?, qkvBias: Bool?, backboneOutIndices: [Int]?, readoutType: String?
+        var reassembleFactors: [Double]?, neckHiddenSizes: [Int]?, fusionHiddenSize: Int?, headInIndex: Int?
+        var useBatchNormInFusionResidual: Bool?, useBiasInFusionResidual: Bool?, addProjection: Bool?
+        var backboneFeatmapShape: [Int]?, neckIgnoreStages: [Int]?, backboneConfig: BitConfig.Raw?, backbone: String?
+
+        func config(source: String) throws -> DPTConfig {
+            var c = DPTConfig()
+            c.hiddenSize = hiddenSize ?? c.hiddenSize
+            c.numHiddenLayers = numHiddenLayers ?? c.numHiddenLayers
+            c.numAttentionHeads = numAttentionHeads ?? c.numAttentionHeads
+            c.intermediateSize = intermediateSize ?? c.intermediateSize
+            c.hiddenAct = hiddenAct ?? c.hiddenAct
+            c.layerNormEps = layerNormEps.map(Float.init) ?? c.layerNormEps
+            if let size = imageSize {
+                guard size.values.count == (size.isList ? 2 : 1) else {
+                    throw ConfigError.inconsistent(component: "depth_estimator", detail: "image_size must be one integer or [height, width]")
+                }
+                c.imageSize = (size.values[0], size.values[size.isList ? 1 : 0])
+            }
+            c.patchSize = patchSize ?? c.patchSize
+            c.numChannels = numChannels ?? c.numChannels
+            c.isHybrid = isHybrid ?? c.isHybrid
+            c.qkvBias = qkvBias ?? c.qkvBias
+            c.backboneOutIndices = backboneOutIndices ?? c.backboneOutIndices
+            c.readoutType = readoutType ?? c.readoutType
+            c.reassembleFactors = reassembleFactors ?? c.reassembleFactors
+            c.neckHiddenSizes = neckHiddenSizes ?? c.neckHiddenSizes
+            c.fusionHiddenSize = fusionHiddenSize ?? c.fusionHiddenSize
+            c.headInIndex = headInIndex ?? c.headInIndex
+            c.useBatchNormInFusionResidual = useBatchNormInFusionResidual ?? false
+            c.useBiasInFusionResidual = useBiasInFusionResidual
+            c.addProjection = addProjection ?? c.addProjection
+            if c.isHybrid {
+                c.backboneFeatmapShape = backboneFeatmapShape ?? c.backboneFeatmapShape
+                c.neckIgnoreStages = neckIgnoreStages ?? c.neckIgnoreStages
+                c.backbone = backboneConfig?.config() ?? BitConfig.dptHybridDefault
             } else {
-                backbone = BitConfig.dptHybridDefault
+                c.backboneFeatmapShape = nil
+                c.neckIgnoreStages = []
+                if backboneConfig != nil || backbone != nil {
+                    throw ConfigError.unsupported(component: "depth_estimator", field: "backbone_config", value: "an external backbone",
+                                                  supported: "none (ViT DPT) or BiT with is_hybrid (DPT-Hybrid); DINOv2 / Swin backbones are not implemented")
+                }
             }
-        } else {
-            backboneFeatmapShape = nil
-            neckIgnoreStages = []
-            if dict["backbone_config"] is [String: Any] || dict["backbone"] is String {
-                throw DPTError.unsupported("\(source) uses an external backbone (e.g. DINOv2 / Swin); only ViT DPT and DPT-Hybrid (BiT) are implemented")
-            }
+            try c.validate(source: source)
+            return c
         }
-        try validate(source: source)
     }
 
     /// Checks the values the model relies on.
     public func validate(source: String = "config.json") throws {
-        func fail(_ s: String) -> DPTError { .invalidConfig("\(source): \(s)") }
+        func fail(_ s: String) -> ConfigError { .inconsistent(component: "depth_estimator (\(source))", detail: s) }
         guard hiddenSize > 0, numAttentionHeads > 0, hiddenSize % numAttentionHeads == 0 else {
             throw fail("hidden_size \(hiddenSize) must be a positive multiple of num_attention_heads \(numAttentionHeads)")
         }
@@ -130,7 +136,8 @@ public struct DPTConfig: Sendable, Equatable {
         }
         guard ["project", "add", "ignore"].contains(readoutType) else { throw fail("unknown readout_type '\(readoutType)'") }
         guard !useBatchNormInFusionResidual else {
-            throw DPTError.unsupported("use_batch_norm_in_fusion_residual (DPT-BEiT style) is not implemented")
+            throw ConfigError.unsupported(component: "depth_estimator", field: "use_batch_norm_in_fusion_residual", value: "true",
+                                          supported: "false (the DPT-BEiT variant is not implemented)")
         }
         guard (-4..<4).contains(headInIndex) else { throw fail("head_in_index \(headInIndex) out of range") }
         _ = try activation
@@ -153,130 +160,10 @@ public struct DPTConfig: Sendable, Equatable {
             case "relu": return .relu
             case "quick_gelu": return .quickGelu
             case "silu", "swish": return .silu
-            default: throw DPTError.unsupported("hidden_act '\(hiddenAct)'")
+            default:
+                throw ConfigError.unsupported(component: "depth_estimator", field: "hidden_act", value: hiddenAct,
+                                              supported: "gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, quick_gelu, silu")
             }
         }
-    }
-}
-
-/// The fields of transformers' `BitConfig` used by DPT-Hybrid's backbone.
-public struct BitConfig: Sendable, Equatable {
-    public var numChannels = 3
-    public var embeddingSize = 64
-    public var hiddenSizes = [256, 512, 1024, 2048]
-    public var depths = [3, 4, 6, 3]
-    public var layerType = "preactivation"
-    public var hiddenAct = "relu"
-    /// `"SAME"`, `"VALID"` or `nil` (PyTorch-style symmetric padding).
-    public var globalPadding: String? = nil
-    public var numGroups = 32
-    public var embeddingDynamicPadding = false
-    public var outputStride = 32
-    public var widthFactor = 1
-    /// Stage names whose outputs the backbone returns (`stem`, `stage1`, ...).
-    public var outFeatures: [String] = []
-
-    public init() {}
-
-    /// BiT as DPTConfig builds it when `backbone_config` is absent.
-    public static var dptHybridDefault: BitConfig {
-        var c = BitConfig()
-        c.globalPadding = "SAME"; c.layerType = "bottleneck"; c.depths = [3, 4, 9]
-        c.outFeatures = ["stage1", "stage2", "stage3"]; c.embeddingDynamicPadding = true
-        return c
-    }
-
-    init(dict: [String: Any], source: String) throws {
-        self = BitConfig.dptHybridDefault
-        let r = ConfigReader(dict, source: source)
-        numChannels = try r.int("num_channels") ?? numChannels
-        embeddingSize = try r.int("embedding_size") ?? embeddingSize
-        hiddenSizes = try r.intArray("hidden_sizes") ?? hiddenSizes
-        depths = try r.intArray("depths") ?? depths
-        layerType = try r.string("layer_type") ?? layerType
-        hiddenAct = try r.string("hidden_act") ?? hiddenAct
-        if dict.keys.contains("global_padding") { globalPadding = try r.string("global_padding")?.uppercased() }
-        numGroups = try r.int("num_groups") ?? numGroups
-        embeddingDynamicPadding = try r.bool("embedding_dynamic_padding") ?? embeddingDynamicPadding
-        outputStride = try r.int("output_stride") ?? outputStride
-        widthFactor = try r.int("width_factor") ?? widthFactor
-        if let names = try r.stringArray("out_features") {
-            outFeatures = names
-        } else if let indices = try r.intArray("out_indices") {
-            outFeatures = indices.map { $0 == 0 ? "stem" : "stage\($0)" }
-        }
-    }
-
-    /// `stem`, `stage1`, ... `stageN`.
-    public var stageNames: [String] { ["stem"] + (1...max(depths.count, 1)).map { "stage\($0)" } }
-
-    func validate(source: String) throws {
-        guard layerType == "bottleneck" else {
-            throw DPTError.unsupported("BiT layer_type '\(layerType)' (only the 'bottleneck' layers of DPT-Hybrid are implemented)")
-        }
-        guard hiddenAct == "relu" else { throw DPTError.unsupported("BiT hidden_act '\(hiddenAct)'") }
-        guard !depths.isEmpty, hiddenSizes.count >= depths.count, depths.allSatisfy({ $0 > 0 }),
-              embeddingSize > 0, numGroups > 0, widthFactor > 0 else {
-            throw DPTError.invalidConfig("\(source): depths and hidden_sizes must be positive, with a hidden size per stage")
-        }
-        guard outFeatures.count == 3, outFeatures.allSatisfy({ stageNames.contains($0) }) else {
-            throw DPTError.invalidConfig("\(source): DPT-Hybrid needs 3 out_features among \(stageNames), got \(outFeatures)")
-        }
-        if let p = globalPadding, !["SAME", "VALID"].contains(p) {
-            throw DPTError.invalidConfig("\(source): global_padding '\(p)' must be SAME, VALID or null")
-        }
-    }
-}
-
-/// Typed access to a JSON dictionary; a key of the wrong type is an error, `null` counts as absent.
-struct ConfigReader {
-    let dict: [String: Any]
-    let source: String
-    init(_ dict: [String: Any], source: String) { self.dict = dict; self.source = source }
-
-    private func value(_ key: String) -> Any? {
-        guard let v = dict[key], !(v is NSNull) else { return nil }
-        return v
-    }
-    private func wrong(_ key: String, _ type: String) -> DPTError {
-        .invalidConfig("\(source): '\(key)' must be \(type), found \(String(describing: dict[key]!))")
-    }
-    func int(_ key: String) throws -> Int? {
-        guard let v = value(key) else { return nil }
-        if let n = v as? NSNumber, let i = Int(exactly: n.doubleValue) { return i }
-        throw wrong(key, "an integer")
-    }
-    func double(_ key: String) throws -> Double? {
-        guard let v = value(key) else { return nil }
-        if let n = v as? NSNumber { return n.doubleValue }
-        throw wrong(key, "a number")
-    }
-    func bool(_ key: String) throws -> Bool? {
-        guard let v = value(key) else { return nil }
-        if let b = v as? Bool { return b }
-        throw wrong(key, "true or false")
-    }
-    func string(_ key: String) throws -> String? {
-        guard let v = value(key) else { return nil }
-        if let s = v as? String { return s }
-        throw wrong(key, "a string")
-    }
-    func intArray(_ key: String) throws -> [Int]? {
-        guard let v = value(key) else { return nil }
-        if let a = v as? [NSNumber] {
-            let ints = a.compactMap { Int(exactly: $0.doubleValue) }
-            if ints.count == a.count { return ints }
-        }
-        throw wrong(key, "a list of integers")
-    }
-    func doubleArray(_ key: String) throws -> [Double]? {
-        guard let v = value(key) else { return nil }
-        if let a = v as? [NSNumber] { return a.map { $0.doubleValue } }
-        throw wrong(key, "a list of numbers")
-    }
-    func stringArray(_ key: String) throws -> [String]? {
-        guard let v = value(key) else { return nil }
-        if let a = v as? [String] { return a }
-        throw wrong(key, "a list of strings")
     }
 }

@@ -9,7 +9,7 @@ struct DPTDepthEstimationHead {
     init(_ binder: WeightBinder, config: DPTConfig) throws {
         let f = config.fusionHiddenSize
         if config.addProjection {
-            guard f == 256 else { throw DPTError.invalidConfig("add_projection needs fusion_hidden_size 256 (transformers hard-codes it)") }
+            guard f == 256 else { throw ConfigError.inconsistent(component: "depth_estimator", detail: "add_projection needs fusion_hidden_size 256 (transformers hard-codes it)") }
             projection = try Conv2d(binder.scope("projection"), inChannels: 256, outChannels: 256, kernelSize: 3, padding: .uniform(1))
         } else {
             projection = nil

@@ -28,14 +28,19 @@ public final class DPTDepthEstimator {
 
     /// Loads `depth_estimator/` and `feature_extractor/` from a diffusers model folder
     /// (e.g. stable-diffusion-2-depth).
-    public convenience init(pipelineFolder: URL, backend: ComputeBackend) throws {
-        try self.init(depthEstimatorFolder: pipelineFolder.appendingPathComponent("depth_estimator"),
-                      featureExtractorFolder: pipelineFolder.appendingPathComponent("feature_extractor"), backend: backend)
+    /// `variant` picks `*.VARIANT.safetensors` weights (e.g. `fp16`); `nil` prefers float32 files, then `fp16`.
+    public convenience init(pipelineFolder: URL, backend: ComputeBackend, variant: String? = nil) throws {
+        let folder = try ModelFolder(url: pipelineFolder, variant: variant)
+        let model = try DPTForDepthEstimation(config: DPTConfig(contentsOf: folder.file("depth_estimator", "config.json")),
+                                              weights: folder.weights("depth_estimator"), backend: backend)
+        let processor = try DPTImageProcessor(contentsOf: folder.file("feature_extractor", "preprocessor_config.json"))
+        self.init(model: model, processor: processor)
     }
 
     /// Loads a transformers DPT folder (`config.json` + safetensors) and a `preprocessor_config.json` folder.
-    public convenience init(depthEstimatorFolder: URL, featureExtractorFolder: URL, backend: ComputeBackend) throws {
-        let model = try DPTForDepthEstimation(folder: depthEstimatorFolder, backend: backend)
+    public convenience init(depthEstimatorFolder: URL, featureExtractorFolder: URL, backend: ComputeBackend,
+                            variant: String? = nil) throws {
+        let model = try DPTForDepthEstimation(folder: depthEstimatorFolder, backend: backend, variant: variant)
         let processor = try DPTImageProcessor(contentsOf: featureExtractorFolder.appendingPathComponent("preprocessor_config.json"))
         self.init(model: model, processor: processor)
     }

@@ -40,7 +40,7 @@ public final class DPTForDepthEstimation {
         usedLayers = Array(Set(config.isHybrid ? Array(config.backboneOutIndices[2...]) : config.backboneOutIndices)).sorted()
         let expected = config.isHybrid ? 2 : 4
         guard usedLayers.count == expected else {
-            throw DPTError.invalidConfig("backbone_out_indices \(config.backboneOutIndices) select \(usedLayers.count) distinct layers; the neck needs \(expected)")
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "backbone_out_indices \(config.backboneOutIndices) select \(usedLayers.count) distinct layers; the neck needs \(expected)")
         }
     }
 
@@ -48,9 +48,15 @@ public final class DPTForDepthEstimation {
     public let backend: ComputeBackend
 
     /// Loads `config.json` and the safetensors weights of a `depth_estimator` folder.
-    public convenience init(folder: URL, backend: ComputeBackend) throws {
-        let config = try DPTConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let weights = try SafeTensorsCollection(url: folder)
+    /// `variant` picks `model.VARIANT.safetensors` (e.g. `fp16`); `nil` prefers the float32 files.
+    public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil) throws {
+        try self.init(config: DPTConfig(contentsOf: folder.appendingPathComponent("config.json")),
+                      weights: SafeTensorsCollection(url: folder, variant: variant), backend: backend)
+    }
+
+    /// Builds the model from `config` with every weight of `weights`, checking that none is missing,
+    /// mis-shaped or unexpected.
+    public convenience init(config: DPTConfig, weights: WeightSource, backend: ComputeBackend) throws {
         let binder = WeightBinder(source: weights, backend: backend)
         try self.init(config: config, binder: binder)
         try binder.finish()
@@ -63,14 +69,14 @@ public final class DPTForDepthEstimation {
     /// including non-square inputs, which transformers' hybrid forward cannot run).
     public func callAsFunction(_ pixelValues: Tensor, interpolatePositionEncoding: Bool = false) throws -> Tensor {
         guard pixelValues.rank == 4, pixelValues.shape[1] == config.numChannels else {
-            throw DPTError.invalidInput("pixel values must be [batch, \(config.numChannels), height, width], got \(pixelValues.shape)")
+            throw PipelineError.invalidImage("pixel values must be [batch, \(config.numChannels), height, width], got \(pixelValues.shape)")
         }
         let (height, width) = (pixelValues.shape[2], pixelValues.shape[3])
         if !interpolatePositionEncoding && (height != config.imageSize.height || width != config.imageSize.width) {
-            throw DPTError.invalidInput("input size \(height)x\(width) doesn't match the model's \(config.imageSize.height)x\(config.imageSize.width); resize the image with DPTImageProcessor or enable position-embedding interpolation")
+            throw PipelineError.invalidImage("input size \(height)x\(width) doesn't match the model's \(config.imageSize.height)x\(config.imageSize.width); resize the image with DPTImageProcessor or enable position-embedding interpolation")
         }
         guard height >= config.patchSize, width >= config.patchSize else {
-            throw DPTError.invalidInput("input size \(height)x\(width) is smaller than one patch (\(config.patchSize))")
+            throw PipelineError.invalidImage("input size \(height)x\(width) is smaller than one patch (\(config.patchSize))")
         }
         let grid = (height: height / config.patchSize, width: width / config.patchSize)
         var states = [Tensor]()

@@ -28,47 +28,63 @@ public struct DPTImageProcessor: Sendable {
     /// transformers' defaults.
     public init() {}
 
-    /// Reads `preprocessor_config.json`.
+    /// Reads `preprocessor_config.json` (or the `feature_extractor` folder that holds it).
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw DPTError.invalidConfig("cannot read \(url.path) (\(error.localizedDescription)); point to the feature_extractor folder of the model")
-        }
-        guard let dict = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw DPTError.invalidConfig("\(url.lastPathComponent) is not a JSON object; re-download it")
-        }
-        try self.init(dict: dict, source: url.lastPathComponent)
+        self = try ConfigFile.decode(Raw.self, from: url, defaultName: "preprocessor_config.json")
+            .processor(source: url.lastPathComponent)
     }
 
-    init(dict: [String: Any], source: String) throws {
-        let r = ConfigReader(dict, source: source)
-        doResize = try r.bool("do_resize") ?? doResize
-        if let s = try? r.int("size") {
-            size = (s, s)
-        } else if let s = dict["size"] as? [String: Any] {
-            let sr = ConfigReader(s, source: source + " size")
-            guard let h = try sr.int("height"), let w = try sr.int("width"), h > 0, w > 0 else {
-                throw DPTError.invalidConfig("\(source): size must have positive 'height' and 'width'")
+    /// `preprocessor_config.json` as transformers writes it; absent fields keep transformers' defaults.
+    private struct Raw: Decodable {
+        struct Size: Decodable { var height: Int?, width: Int?, shortestEdge: Int? }
+        enum SizeValue: Decodable {
+            case square(Int), box(Size)
+            init(from decoder: Decoder) throws {
+                let c = try decoder.singleValueContainer()
+                if let s = try? c.decode(Int.self) { self = .square(s) } else { self = .box(try c.decode(Size.self)) }
             }
-            size = (h, w)
         }
-        if let code = try r.int("resample") {
-            guard let f = ResampleFilter(pilCode: code) else {
-                throw DPTError.unsupported("\(source): resample \(code) (only 1 LANCZOS, 2 BILINEAR, 3 BICUBIC)")
+        var doResize: Bool?, size: SizeValue?, resample: Int?, keepAspectRatio: Bool?, ensureMultipleOf: Int?
+        var doRescale: Bool?, rescaleFactor: Double?, doNormalize: Bool?
+        var imageMean: OneOrList<Double>?, imageStd: OneOrList<Double>?, doPad: Bool?, doCenterCrop: Bool?
+
+        func processor(source: String) throws -> DPTImageProcessor {
+            let component = "feature_extractor (\(source))"
+            var p = DPTImageProcessor()
+            p.doResize = doResize ?? p.doResize
+            switch size {
+            case .square(let s)?: p.size = (s, s)
+            case .box(let box)?:
+                guard let h = box.height, let w = box.width, h > 0, w > 0 else {
+                    throw ConfigError.inconsistent(component: component, detail: "size must have positive 'height' and 'width'")
+                }
+                p.size = (h, w)
+            case nil: break
             }
-            resample = f
-        }
-        keepAspectRatio = try r.bool("keep_aspect_ratio") ?? keepAspectRatio
-        ensureMultipleOf = try r.int("ensure_multiple_of") ?? ensureMultipleOf
-        doRescale = try r.bool("do_rescale") ?? doRescale
-        rescaleFactor = try r.double("rescale_factor") ?? rescaleFactor
-        doNormalize = try r.bool("do_normalize") ?? doNormalize
-        if let m = try? r.doubleArray("image_mean") { imageMean = m } else if let m = try r.double("image_mean") { imageMean = [m, m, m] }
-        if let s = try? r.doubleArray("image_std") { imageStd = s } else if let s = try r.double("image_std") { imageStd = [s, s, s] }
-        if try r.bool("do_pad") == true { throw DPTError.unsupported("\(source): do_pad is not implemented") }
-        if try r.bool("do_center_crop") == true { throw DPTError.unsupported("\(source): do_center_crop is not implemented") }
-        guard imageMean.count == 3, imageStd.count == 3, imageStd.allSatisfy({ $0 != 0 }), ensureMultipleOf > 0, rescaleFactor != 0 else {
-            throw DPTError.invalidConfig("\(source): image_mean/image_std need 3 values (std non-zero), ensure_multiple_of and rescale_factor must be positive")
+            if let code = resample {
+                guard let f = ResampleFilter(pilCode: code) else {
+                    throw ConfigError.unsupported(component: component, field: "resample", value: "\(code)",
+                                                  supported: "1 (LANCZOS), 2 (BILINEAR), 3 (BICUBIC)")
+                }
+                p.resample = f
+            }
+            p.keepAspectRatio = keepAspectRatio ?? p.keepAspectRatio
+            p.ensureMultipleOf = ensureMultipleOf ?? p.ensureMultipleOf
+            p.doRescale = doRescale ?? p.doRescale
+            p.rescaleFactor = rescaleFactor ?? p.rescaleFactor
+            p.doNormalize = doNormalize ?? p.doNormalize
+            if let m = imageMean { p.imageMean = m.isList ? m.values : [Double](repeating: m.values[0], count: 3) }
+            if let s = imageStd { p.imageStd = s.isList ? s.values : [Double](repeating: s.values[0], count: 3) }
+            if doPad == true { throw ConfigError.unsupported(component: component, field: "do_pad", value: "true", supported: "false") }
+            if doCenterCrop == true {
+                throw ConfigError.unsupported(component: component, field: "do_center_crop", value: "true", supported: "false")
+            }
+            guard p.imageMean.count == 3, p.imageStd.count == 3, p.imageStd.allSatisfy({ $0 != 0 }), p.ensureMultipleOf > 0,
+                  p.rescaleFactor != 0 else {
+                throw ConfigError.inconsistent(component: component,
+                    detail: "image_mean/image_std need 3 values (std non-zero), ensure_multiple_of and rescale_factor must be positive")
+            }
+            return p
         }
     }
 
@@ -91,7 +107,7 @@ public struct DPTImageProcessor: Sendable {
     public func resized(_ image: RGBImage) throws -> RGBImage {
         let (h, w) = outputSize(height: image.height, width: image.width)
         guard h > 0, w > 0 else {
-            throw DPTError.invalidInput("image \(image.width)x\(image.height) resizes to \(w)x\(h)")
+            throw PipelineError.invalidImage("image \(image.width)x\(image.height) resizes to \(w)x\(h)")
         }
         return try image.resized(width: w, height: h, filter: resample, arithmetic: arithmetic)
     }
@@ -123,12 +139,12 @@ public struct DPTImageProcessor: Sendable {
 
     /// `pixel_values` `[B, 3, H, W]` of images that resize to the same size.
     public func pixelValues(_ images: [RGBImage], on backend: ComputeBackend) throws -> Tensor {
-        guard !images.isEmpty else { throw DPTError.invalidInput("no images") }
+        guard !images.isEmpty else { throw PipelineError.invalidImage("no images") }
         var data = [Float](), size: (Int, Int)? = nil
         for image in images {
             let p = try pixelValues(image)
             if let size, size != (p.height, p.width) {
-                throw DPTError.invalidInput("images resize to different sizes (\(size) and \((p.height, p.width))); process them one at a time")
+                throw PipelineError.invalidImage("images resize to different sizes (\(size) and \((p.height, p.width))); process them one at a time")
             }
             size = (p.height, p.width)
             data += p.values

@@ -16,7 +16,7 @@ struct DPTNeck {
 
     func callAsFunction(_ states: [Tensor], grid: (height: Int, width: Int)) throws -> [Tensor] {
         guard states.count == convs.count else {
-            throw DPTError.invalidConfig("the neck needs \(convs.count) hidden states, got \(states.count); check backbone_out_indices")
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "the neck needs \(convs.count) hidden states, got \(states.count); check backbone_out_indices")
         }
         let maps = try reassembleStage(states, grid: grid)
         return try fusionStage(zip(maps, convs).map { try $1($0) })

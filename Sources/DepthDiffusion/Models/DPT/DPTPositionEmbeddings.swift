@@ -9,7 +9,8 @@ struct DPTPositionEmbeddings {
         let n = table.shape[1] - 1
         let g = Int(Double(n).squareRoot())
         guard g * g == n else {
-            throw DPTError.unsupported("position_embeddings of \(n) patches is not a square grid (non-square image_size)")
+            throw ConfigError.inconsistent(component: "depth_estimator",
+                                           detail: "position_embeddings of \(n) patches is not a square grid (non-square image_size)")
         }
         self.table = table; self.grid = g
     }

@@ -15,7 +15,8 @@ struct DPTReassembleStage {
         let d = config.hiddenSize
         ignored = config.isHybrid ? Set(config.neckIgnoreStages) : []
         if config.isHybrid && ignored != [0, 1] {
-            throw DPTError.unsupported("DPT-Hybrid with neck_ignore_stages \(config.neckIgnoreStages) (expected [0, 1])")
+            throw ConfigError.unsupported(component: "depth_estimator", field: "neck_ignore_stages",
+                                          value: "\(config.neckIgnoreStages)", supported: "[0, 1] for DPT-Hybrid")
         }
         readoutType = config.readoutType
         readoutActivation = try config.activation
@@ -45,7 +46,7 @@ struct DPTReassembleStage {
             let b = state.backend
             let (n, length, d) = (state.shape[0], state.shape[1], state.shape[2])
             guard length == 1 + grid.height * grid.width else {
-                throw DPTError.invalidInput("hidden state \(i) has \(length) tokens for a \(grid.height)x\(grid.width) grid")
+                throw PipelineError.invalidImage("hidden state \(i) has \(length) tokens for a \(grid.height)x\(grid.width) grid")
             }
             let cls = try b.narrow(state, axis: 1, start: 0, length: 1)
             var tokens = try b.narrow(state, axis: 1, start: 1, length: length - 1)

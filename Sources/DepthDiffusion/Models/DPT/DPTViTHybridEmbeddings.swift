@@ -9,15 +9,15 @@ struct DPTViTHybridEmbeddings {
 
     init(_ binder: WeightBinder, config: DPTConfig) throws {
         guard let bit = config.backbone, let featmap = config.backboneFeatmapShape else {
-            throw DPTError.invalidConfig("DPT-Hybrid needs backbone_config and backbone_featmap_shape")
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "DPT-Hybrid needs backbone_config and backbone_featmap_shape")
         }
         backbone = try BitBackbone(binder.scope("backbone"), config: bit)
         guard backbone.outChannels.count == 3 else {
-            throw DPTError.invalidConfig("the BiT backbone must return 3 feature maps, got \(backbone.outChannels.count)")
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "the BiT backbone must return 3 feature maps, got \(backbone.outChannels.count)")
         }
         let featureDim = featmap[1]
         guard featureDim == backbone.outChannels[2] else {
-            throw DPTError.invalidConfig("backbone_featmap_shape has \(featureDim) channels but the last BiT stage has \(backbone.outChannels[2])")
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "backbone_featmap_shape has \(featureDim) channels but the last BiT stage has \(backbone.outChannels[2])")
         }
         let d = config.hiddenSize
         projection = try Conv2d(binder.scope("projection"), inChannels: featureDim, outChannels: d, kernelSize: 1)
@@ -33,7 +33,7 @@ struct DPTViTHybridEmbeddings {
         let maps = try backbone(pixelValues)
         let features = maps[2]
         guard features.shape[2] == h, features.shape[3] == w else {
-            throw DPTError.invalidInput("the BiT features are \(features.shape[2])x\(features.shape[3]) but the patch grid is \(h)x\(w); use an input size that is a multiple of \(patchSize)")
+            throw PipelineError.invalidImage("the BiT features are \(features.shape[2])x\(features.shape[3]) but the patch grid is \(h)x\(w); use an input size that is a multiple of \(patchSize)")
         }
         let tokens = try dptTokens(fromMap: projection(features))
         let embedded = try dptAddClassToken(tokens, cls: clsToken, positions: positionEmbeddings.resized(height: h, width: w))

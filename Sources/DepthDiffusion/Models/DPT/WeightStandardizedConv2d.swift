@@ -30,7 +30,7 @@ struct BitGroupNormActivation {
 
     init(_ binder: WeightBinder, config: BitConfig, channels: Int, applyActivation: Bool = true) throws {
         guard channels % config.numGroups == 0 else {
-            throw DPTError.invalidConfig("BiT num_groups \(config.numGroups) does not divide \(channels) channels")
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "BiT num_groups \(config.numGroups) does not divide \(channels) channels")
         }
         norm = try GroupNorm(binder, groups: config.numGroups, channels: channels, eps: 1e-5)
         self.applyActivation = applyActivation

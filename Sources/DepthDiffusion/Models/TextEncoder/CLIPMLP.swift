@@ -1,11 +1,11 @@
 /// transformers `CLIPMLP`: `fc2(act(fc1(x)))`.
 struct CLIPMLP {
-    let fc1: CLIPLinear, fc2: CLIPLinear
+    let fc1: Linear, fc2: Linear
     let activation: UnaryOp
 
     init(_ binder: WeightBinder, config: CLIPTextConfig) throws {
-        fc1 = try CLIPLinear(binder.scope("fc1"), inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
-        fc2 = try CLIPLinear(binder.scope("fc2"), inFeatures: config.intermediateSize, outFeatures: config.hiddenSize)
+        fc1 = try Linear(binder.scope("fc1"), inFeatures: config.hiddenSize, outFeatures: config.intermediateSize)
+        fc2 = try Linear(binder.scope("fc2"), inFeatures: config.intermediateSize, outFeatures: config.hiddenSize)
         activation = try config.activation()
     }
 

@@ -47,21 +47,14 @@ public struct CLIPTextConfig: Codable, Equatable, Sendable {
         layerNormEps = try c.decodeIfPresent(Double.self, forKey: .layerNormEps) ?? d.layerNormEps
     }
 
-    /// Reads `config.json` and validates it.
+    /// Reads `config.json` (or the folder that holds it) and validates it.
     public init(url: URL) throws {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw TextEncoderError.missingConfig(url) }
-        do {
-            self = try JSONDecoder().decode(CLIPTextConfig.self, from: Data(contentsOf: url))
-        } catch let error as DecodingError {
-            throw TextEncoderError.invalidConfig(url, "\(Self.describe(error)); re-download text_encoder/config.json")
-        } catch {
-            throw TextEncoderError.invalidConfig(url, "\(error.localizedDescription)")
-        }
-        try validate(url: url)
+        self = try ConfigFile.decode(CLIPTextConfig.self, from: url, keys: .declared)
+        try validate()
     }
 
     /// The activation of the MLPs.
-    func activation(url: URL? = nil) throws -> UnaryOp {
+    func activation() throws -> UnaryOp {
         switch hiddenAct {
         case "gelu": return .gelu
         case "quick_gelu": return .quickGelu
@@ -69,32 +62,23 @@ public struct CLIPTextConfig: Codable, Equatable, Sendable {
         case "relu": return .relu
         case "silu", "swish": return .silu
         default:
-            throw TextEncoderError.invalidConfig(url ?? URL(fileURLWithPath: "config.json"),
-                "hidden_act '\(hiddenAct)' is not supported (use gelu, quick_gelu, gelu_new, gelu_pytorch_tanh, relu or silu)")
+            throw ConfigError.unsupported(component: "text_encoder", field: "hidden_act", value: hiddenAct,
+                                          supported: "gelu, quick_gelu, gelu_new, gelu_pytorch_tanh, gelu_fast, relu, silu")
         }
     }
 
     /// Checks sizes: all positive, heads dividing the hidden size.
-    public func validate(url: URL? = nil) throws {
-        let where_ = url ?? URL(fileURLWithPath: "config.json")
+    public func validate() throws {
+        func inconsistent(_ detail: String) -> ConfigError { .inconsistent(component: "text_encoder", detail: detail) }
         for (name, v) in [("vocab_size", vocabSize), ("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
                           ("num_attention_heads", numAttentionHeads), ("max_position_embeddings", maxPositionEmbeddings)] where v <= 0 {
-            throw TextEncoderError.invalidConfig(where_, "\(name) is \(v); it must be positive")
+            throw inconsistent("\(name) is \(v); it must be positive")
         }
-        guard numHiddenLayers >= 0 else { throw TextEncoderError.invalidConfig(where_, "num_hidden_layers is \(numHiddenLayers)") }
+        guard numHiddenLayers >= 0 else { throw inconsistent("num_hidden_layers is \(numHiddenLayers)") }
         guard hiddenSize % numAttentionHeads == 0 else {
-            throw TextEncoderError.invalidConfig(where_, "hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
+            throw inconsistent("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
         }
-        guard layerNormEps > 0 else { throw TextEncoderError.invalidConfig(where_, "layer_norm_eps must be positive") }
-        _ = try activation(url: where_)
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        switch error {
-        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .keyNotFound(_, c), let .dataCorrupted(c):
-            let path = c.codingPath.map(\.stringValue).joined(separator: ".")
-            return (path.isEmpty ? "" : "'\(path)': ") + c.debugDescription
-        @unknown default: return "\(error)"
-        }
+        guard layerNormEps > 0 else { throw inconsistent("layer_norm_eps must be positive") }
+        _ = try activation()
     }
 }

@@ -19,7 +19,7 @@ public final class CLIPTextEncoder {
     public let backend: ComputeBackend
     let embeddings: CLIPTextEmbeddings
     let layers: [CLIPEncoderLayer]
-    let finalLayerNorm: CLIPLayerNorm
+    let finalLayerNorm: LayerNorm
 
     /// Builds the model from `config`, binding every parameter through `binder`, the scope of the text
     /// transformer: `root.scope("text_model")` for published SD2 checkpoints, the root for files saved by
@@ -32,12 +32,12 @@ public final class CLIPTextEncoder {
         embeddings = try CLIPTextEmbeddings(model.scope("embeddings"), config: config)
         let layerBinder = model.scope("encoder").scope("layers")
         layers = try (0..<config.numHiddenLayers).map { try CLIPEncoderLayer(layerBinder.scope($0), config: config) }
-        finalLayerNorm = try CLIPLayerNorm(model.scope("final_layer_norm"), size: config.hiddenSize, eps: config.layerNormEps)
+        finalLayerNorm = try LayerNorm(model.scope("final_layer_norm"), dim: config.hiddenSize, eps: Float(config.layerNormEps))
     }
 
     /// Loads `config.json` and the safetensors weights of a `text_encoder/` folder.
     ///
-    /// Throws ``TextEncoderError`` for a missing or bad config, `SafeTensorsError` for unreadable weights and
+    /// Throws ``ConfigError`` for a missing or bad config, `SafeTensorsError` for unreadable weights and
     /// `WeightBindingError` (listing every problem) when the weights do not match the configuration.
     public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil) throws {
         let config = try CLIPTextConfig(url: folder.appendingPathComponent("config.json"))
@@ -56,14 +56,14 @@ public final class CLIPTextEncoder {
     /// `[batch, ids.count / batch, hidden]`.
     public func callAsFunction(ids: [Int32], batch: Int) throws -> Tensor {
         guard batch > 0, !ids.isEmpty, ids.count % batch == 0 else {
-            throw TextEncoderError.invalidInput("\(ids.count) ids cannot be split into \(batch) equal non-empty sequences")
+            throw PipelineError.invalidParameter("\(ids.count) ids cannot be split into \(batch) equal non-empty sequences")
         }
         let length = ids.count / batch
         guard length <= config.maxPositionEmbeddings else {
-            throw TextEncoderError.invalidInput("sequences of \(length) ids exceed the model's \(config.maxPositionEmbeddings) positions; truncate them (the tokenizer's encode does)")
+            throw PipelineError.invalidParameter("sequences of \(length) ids exceed the model's \(config.maxPositionEmbeddings) positions; truncate them (the tokenizer's encode does)")
         }
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= config.vocabSize }) {
-            throw TextEncoderError.invalidInput("token id \(bad) is outside the vocabulary of \(config.vocabSize); is the tokenizer from the same model?")
+            throw PipelineError.invalidParameter("token id \(bad) is outside the vocabulary of \(config.vocabSize); is the tokenizer from the same model?")
         }
         var x = try embeddings(ids: ids, batch: batch, length: length)
         for layer in layers { x = try layer(x, causal: true) }

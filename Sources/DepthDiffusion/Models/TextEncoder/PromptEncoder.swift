@@ -38,7 +38,7 @@ public final class PromptEncoder {
     /// `last_hidden_state` of each prompt tokenized to `length` ids (default: the tokenizer's 77):
     /// `[prompts.count, length, hidden]`.
     public func encode(_ prompts: [String], length: Int? = nil) throws -> Tensor {
-        guard !prompts.isEmpty else { throw TextEncoderError.invalidInput("no prompt given") }
+        guard !prompts.isEmpty else { throw PipelineError.invalidParameter("no prompt given") }
         let ids = prompts.flatMap { tokenizer.encode($0, length: length) }
         return try textEncoder(ids: ids, batch: prompts.count)
     }
@@ -54,7 +54,7 @@ public final class PromptEncoder {
     ///     `[2·n·imagesPerPrompt, length, hidden]`; otherwise just the positive `[n·imagesPerPrompt, …]`.
     public func guidanceBatch(prompt: PromptInput, negativePrompt: PromptInput? = nil, imagesPerPrompt: Int = 1,
                               classifierFreeGuidance: Bool = true) throws -> Tensor {
-        guard imagesPerPrompt >= 1 else { throw TextEncoderError.invalidInput("imagesPerPrompt must be at least 1, got \(imagesPerPrompt)") }
+        guard imagesPerPrompt >= 1 else { throw PipelineError.invalidParameter("imagesPerPrompt must be at least 1, got \(imagesPerPrompt)") }
         let positive = try embeddings(prompt, role: "prompt")
         guard classifierFreeGuidance else { return try repeated(positive, imagesPerPrompt) }
         let batch = positive.shape[0], length = positive.shape[1]
@@ -64,13 +64,13 @@ public final class PromptEncoder {
             negative = try encode([String](repeating: "", count: batch), length: length)
         case let .text(texts)?:
             guard texts.count == 1 || texts.count == batch else {
-                throw TextEncoderError.invalidInput("\(texts.count) negative prompts for \(batch) prompts: give one negative prompt, or one per prompt")
+                throw PipelineError.invalidParameter("\(texts.count) negative prompts for \(batch) prompts: give one negative prompt, or one per prompt")
             }
             negative = try encode(texts.count == batch ? texts : [String](repeating: texts[0], count: batch), length: length)
         case let .embeddings(tensor)?:
             negative = try embeddings(.embeddings(tensor), role: "negative prompt")
             guard negative.shape == positive.shape else {
-                throw TextEncoderError.invalidEmbeddings("negative prompt embeddings \(negative.shape) must have the prompt embeddings' shape \(positive.shape)")
+                throw PipelineError.invalidPromptEmbeddings("negative prompt embeddings \(negative.shape) must have the prompt embeddings' shape \(positive.shape)")
             }
         }
         return try textEncoder.backend.concat([repeated(negative, imagesPerPrompt), repeated(positive, imagesPerPrompt)], axis: 0)
@@ -79,12 +79,12 @@ public final class PromptEncoder {
     private func embeddings(_ input: PromptInput, role: String) throws -> Tensor {
         switch input {
         case let .text(texts):
-            guard !texts.isEmpty else { throw TextEncoderError.invalidInput("no \(role) given") }
+            guard !texts.isEmpty else { throw PipelineError.invalidParameter("no \(role) given") }
             return try encode(texts)
         case let .embeddings(tensor):
             let backend = textEncoder.backend
             guard tensor.rank == 3, tensor.shape[0] > 0, tensor.shape[1] > 0, tensor.shape[2] == textEncoder.config.hiddenSize else {
-                throw TextEncoderError.invalidEmbeddings("\(role) embeddings have shape \(tensor.shape); expected [batch, length, \(textEncoder.config.hiddenSize)]")
+                throw PipelineError.invalidPromptEmbeddings("\(role) embeddings have shape \(tensor.shape); expected [batch, length, \(textEncoder.config.hiddenSize)]")
             }
             return tensor.backend === backend ? tensor : try tensor.to(backend)
         }

@@ -2,7 +2,7 @@ import Foundation
 
 /// The fields of diffusers' `UNet2DConditionModel` `config.json` that this implementation uses, with diffusers'
 /// defaults. Every other field must hold the value that the Stable Diffusion UNets use; anything else is
-/// rejected with ``DiffusersConfigError``.
+/// rejected with ``ConfigError``.
 public struct UNet2DConditionConfig: Equatable, Sendable {
     public var inChannels = 4
     public var outChannels = 4
@@ -43,12 +43,12 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
 
     /// Reads `config.json` (or the `config.json` inside a component folder).
     public init(contentsOf url: URL) throws {
-        self = try decodeDiffusersConfig(Raw.self, from: url).validated()
+        self = try ConfigFile.decode(Raw.self, from: url).validated()
     }
 
     /// Decodes the JSON text of a `config.json`.
     public init(jsonData: Data) throws {
-        self = try decodeDiffusersConfig(Raw.self, data: jsonData, file: "unet config.json").validated()
+        self = try ConfigFile.decode(Raw.self, data: jsonData, file: "unet config.json").validated()
     }
 
     /// The time embedding width (`block_out_channels[0] * 4`).
@@ -60,7 +60,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
     /// Checks the structural invariants that the model builder relies on.
     public func validate() throws {
         let n = blockOutChannels.count
-        func inconsistent(_ s: String) -> DiffusersConfigError { .inconsistent(component: "unet", detail: s) }
+        func inconsistent(_ s: String) -> ConfigError { .inconsistent(component: "unet", detail: s) }
         guard n >= 1, downBlockTypes.count == n, upBlockTypes.count == n else {
             throw inconsistent("block_out_channels, down_block_types and up_block_types must have the same length")
         }
@@ -78,10 +78,10 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
         }
         let down = ["CrossAttnDownBlock2D", "DownBlock2D"], up = ["CrossAttnUpBlock2D", "UpBlock2D"]
         for t in downBlockTypes where !down.contains(t) {
-            throw DiffusersConfigError.unsupported(component: "unet", field: "down_block_types", value: t, supported: down.joined(separator: ", "))
+            throw ConfigError.unsupported(component: "unet", field: "down_block_types", value: t, supported: down.joined(separator: ", "))
         }
         for t in upBlockTypes where !up.contains(t) {
-            throw DiffusersConfigError.unsupported(component: "unet", field: "up_block_types", value: t, supported: up.joined(separator: ", "))
+            throw ConfigError.unsupported(component: "unet", field: "up_block_types", value: t, supported: up.joined(separator: ", "))
         }
     }
 
@@ -111,7 +111,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
         func validated() throws -> UNet2DConditionConfig {
             func require<T: Equatable>(_ field: String, _ value: T?, _ allowed: T?, _ label: String) throws {
                 if let value, value != allowed {
-                    throw DiffusersConfigError.unsupported(component: "unet", field: field, value: "\(value)", supported: label)
+                    throw ConfigError.unsupported(component: "unet", field: field, value: "\(value)", supported: label)
                 }
             }
             try require("act_fn", actFn, "silu", "silu")
@@ -137,12 +137,12 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
             try require("attention_type", attentionType, "default", "default")
             try require("mid_block_type", midBlockType, "UNetMidBlock2DCrossAttn", "UNetMidBlock2DCrossAttn")
             if reverseTransformerLayersPerBlock != nil {
-                throw DiffusersConfigError.unsupported(component: "unet", field: "reverse_transformer_layers_per_block",
+                throw ConfigError.unsupported(component: "unet", field: "reverse_transformer_layers_per_block",
                                                        value: "a list", supported: "null")
             }
             if numAttentionHeads != nil {
                 // diffusers itself refuses num_attention_heads for UNet2DConditionModel.
-                throw DiffusersConfigError.unsupported(component: "unet", field: "num_attention_heads", value: "set",
+                throw ConfigError.unsupported(component: "unet", field: "num_attention_heads", value: "set",
                                                        supported: "null (heads come from attention_head_dim)")
             }
             var c = UNet2DConditionConfig()
@@ -158,7 +158,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
                 .perBlock(n, component: "unet", field: "transformer_layers_per_block")
             if let v = crossAttentionDim {
                 guard !v.isList else {
-                    throw DiffusersConfigError.unsupported(component: "unet", field: "cross_attention_dim", value: "\(v.values)", supported: "one integer")
+                    throw ConfigError.unsupported(component: "unet", field: "cross_attention_dim", value: "\(v.values)", supported: "one integer")
                 }
                 c.crossAttentionDim = v.values[0]
             }

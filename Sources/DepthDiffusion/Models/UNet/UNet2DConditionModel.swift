@@ -42,7 +42,7 @@ public final class UNet2DConditionModel {
     }
 
     /// Loads `config.json` and the safetensors weights of a diffusers `unet` folder onto `backend`.
-    /// Throws ``DiffusersConfigError``, `SafeTensorsError` or `WeightBindingError` with what to fix.
+    /// Throws ``ConfigError``, `SafeTensorsError` or `WeightBindingError` with what to fix.
     public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil) throws {
         let config = try UNet2DConditionConfig(contentsOf: folder.appendingPathComponent("config.json"))
         let binder = WeightBinder(source: try SafeTensorsCollection(url: folder, variant: variant), backend: backend)

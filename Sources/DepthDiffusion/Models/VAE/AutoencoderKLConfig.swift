@@ -29,19 +29,19 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
 
     /// Reads `config.json` (or the `config.json` inside a component folder).
     public init(contentsOf url: URL) throws {
-        self = try decodeDiffusersConfig(Raw.self, from: url).validated()
+        self = try ConfigFile.decode(Raw.self, from: url).validated()
     }
 
     /// Decodes the JSON text of a `config.json`.
     public init(jsonData: Data) throws {
-        self = try decodeDiffusersConfig(Raw.self, data: jsonData, file: "vae config.json").validated()
+        self = try ConfigFile.decode(Raw.self, data: jsonData, file: "vae config.json").validated()
     }
 
     /// Image pixels per latent pixel (`2^(levels-1)`, 8 for Stable Diffusion).
     public var scaleFactor: Int { 1 << (blockOutChannels.count - 1) }
 
     public func validate() throws {
-        func inconsistent(_ s: String) -> DiffusersConfigError { .inconsistent(component: "vae", detail: s) }
+        func inconsistent(_ s: String) -> ConfigError { .inconsistent(component: "vae", detail: s) }
         guard !blockOutChannels.isEmpty, layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, latentChannels >= 1,
               normNumGroups >= 1, sampleSize >= 1 else { throw inconsistent("sizes must be positive") }
         for c in blockOutChannels where c <= 0 || c % normNumGroups != 0 {
@@ -58,16 +58,16 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
 
         func validated() throws -> AutoencoderKLConfig {
             if let actFn, actFn != "silu" {
-                throw DiffusersConfigError.unsupported(component: "vae", field: "act_fn", value: actFn, supported: "silu")
+                throw ConfigError.unsupported(component: "vae", field: "act_fn", value: actFn, supported: "silu")
             }
             if let shiftFactor, shiftFactor != 0 {
-                throw DiffusersConfigError.unsupported(component: "vae", field: "shift_factor", value: "\(shiftFactor)", supported: "null or 0")
+                throw ConfigError.unsupported(component: "vae", field: "shift_factor", value: "\(shiftFactor)", supported: "null or 0")
             }
             for t in downBlockTypes ?? [] where t != "DownEncoderBlock2D" {
-                throw DiffusersConfigError.unsupported(component: "vae", field: "down_block_types", value: t, supported: "DownEncoderBlock2D")
+                throw ConfigError.unsupported(component: "vae", field: "down_block_types", value: t, supported: "DownEncoderBlock2D")
             }
             for t in upBlockTypes ?? [] where t != "UpDecoderBlock2D" {
-                throw DiffusersConfigError.unsupported(component: "vae", field: "up_block_types", value: t, supported: "UpDecoderBlock2D")
+                throw ConfigError.unsupported(component: "vae", field: "up_block_types", value: t, supported: "UpDecoderBlock2D")
             }
             var c = AutoencoderKLConfig()
             if let v = inChannels { c.inChannels = v }
@@ -82,8 +82,8 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
             if let v = usePostQuantConv { c.usePostQuantConv = v }
             if let v = midBlockAddAttention { c.midBlockAddAttention = v }
             let n = c.blockOutChannels.count
-            if let d = downBlockTypes, d.count != n { throw DiffusersConfigError.inconsistent(component: "vae", detail: "\(d.count) down blocks for \(n) channel entries") }
-            if let u = upBlockTypes, u.count != n { throw DiffusersConfigError.inconsistent(component: "vae", detail: "\(u.count) up blocks for \(n) channel entries") }
+            if let d = downBlockTypes, d.count != n { throw ConfigError.inconsistent(component: "vae", detail: "\(d.count) down blocks for \(n) channel entries") }
+            if let u = upBlockTypes, u.count != n { throw ConfigError.inconsistent(component: "vae", detail: "\(u.count) up blocks for \(n) channel entries") }
             try c.validate()
             return c
         }

@@ -6,9 +6,7 @@ public struct DepthMap: Sendable, Equatable {
     public var values: [Float]
 
     public init(width: Int, height: Int, values: [Float]) throws {
-        guard width > 0, height > 0, values.count == width * height else {
-            throw ImageError.invalidSize("a \(width)x\(height) depth map needs \(max(width * height, 0)) values, got \(values.count)")
-        }
+        try ImageError.checkSize(width: width, height: height, channels: 1, count: values.count, of: "a depth map")
         self.width = width; self.height = height; self.values = values
     }
 

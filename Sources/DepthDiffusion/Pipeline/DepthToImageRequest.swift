@@ -1,20 +1,5 @@
-/// Which random numbers the pipeline draws.
-public enum RandomSourceKind: String, Sendable, CaseIterable {
-    /// PyTorch's CPU generator (`torch.Generator().manual_seed(seed)`): the same seed gives diffusers' image.
-    case torch
-    /// A fast generator for users who do not need parity with PyTorch.
-    case fast
-
-    func make(seed: UInt64) -> RandomSource {
-        switch self {
-        case .torch: return TorchGenerator(seed: seed)
-        case .fast: return FastRandomSource(seed: seed)
-        }
-    }
-}
-
 /// One depth-to-image generation; the defaults are diffusers' (`StableDiffusionDepth2ImgPipeline.__call__`).
-public struct DepthToImageConfiguration {
+public struct DepthToImageRequest {
     /// What to draw.
     public var prompt: String
     /// What to steer away from; `nil` is the empty prompt.
@@ -71,37 +56,6 @@ public struct DepthToImageConfiguration {
     }
 }
 
-/// What one generation produced.
-public struct DepthToImageResult {
-    /// The generated images, `imagesPerPrompt` of them, at the input size floored to multiples of 8.
-    public var images: [RGBImage]
-    /// The depth the UNet was conditioned on: normalised to [-1, 1] at latent resolution (diffusers' `prepare_depth_map`).
-    public var depth: DepthMap
-    /// The relative depth before resizing and normalisation (the estimator's output or the user's map).
-    public var rawDepth: DepthMap
-    /// Seconds spent in each stage.
-    public var timings: StageTimings
-}
-
-/// Wall-clock seconds per pipeline stage.
-public struct StageTimings: Sendable {
-    public var textEncoding = 0.0
-    public var depth = 0.0
-    public var vaeEncode = 0.0
-    public var denoising = 0.0
-    public var vaeDecode = 0.0
-    /// Sum of the stages.
-    public var total: Double { textEncoding + depth + vaeEncode + denoising + vaeDecode }
-}
-
-/// Progress of the denoising loop, passed to the progress handler after each step.
-public struct DepthToImageProgress: Sendable {
-    /// Steps done (1-based).
-    public var step: Int
-    /// Steps in this run.
-    public var totalSteps: Int
-    /// The timestep just computed.
-    public var timestep: Double
-    /// Seconds since the denoising loop began.
-    public var elapsed: Double
-}
+/// The name ``DepthToImageRequest`` had before: one generation's request.
+@available(*, deprecated, renamed: "DepthToImageRequest")
+public typealias DepthToImageConfiguration = DepthToImageRequest

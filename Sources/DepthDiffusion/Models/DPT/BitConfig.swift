@@ -1,0 +1,103 @@
+import Foundation
+
+/// The fields of transformers' `BitConfig` used by DPT-Hybrid's backbone.
+public struct BitConfig: Sendable, Equatable {
+    public var numChannels = 3
+    public var embeddingSize = 64
+    public var hiddenSizes = [256, 512, 1024, 2048]
+    public var depths = [3, 4, 6, 3]
+    public var layerType = "preactivation"
+    public var hiddenAct = "relu"
+    /// `"SAME"`, `"VALID"` or `nil` (PyTorch-style symmetric padding).
+    public var globalPadding: String? = nil
+    public var numGroups = 32
+    public var embeddingDynamicPadding = false
+    public var outputStride = 32
+    public var widthFactor = 1
+    /// Stage names whose outputs the backbone returns (`stem`, `stage1`, ...).
+    public var outFeatures: [String] = []
+
+    public init() {}
+
+    /// BiT as DPTConfig builds it when `backbone_config` is absent.
+    public static var dptHybridDefault: BitConfig {
+        var c = BitConfig()
+        c.globalPadding = "SAME"; c.layerType = "bottleneck"; c.depths = [3, 4, 9]
+        c.outFeatures = ["stage1", "stage2", "stage3"]; c.embeddingDynamicPadding = true
+        return c
+    }
+
+    /// The `backbone_config` object of a DPT-Hybrid `config.json`; absent fields keep ``dptHybridDefault``.
+    struct Raw: Decodable {
+        var numChannels: Int?, embeddingSize: Int?, hiddenSizes: [Int]?, depths: [Int]?, layerType: String?
+        var hiddenAct: String?, globalPadding: String??, numGroups: Int?, embeddingDynamicPadding: Bool?
+        var outputStride: Int?, widthFactor: Int?, outFeatures: [String]?, outIndices: [Int]?
+
+        enum CodingKeys: String, CodingKey {
+            case numChannels, embeddingSize, hiddenSizes, depths, layerType, hiddenAct, globalPadding, numGroups
+            case embeddingDynamicPadding, outputStride, widthFactor, outFeatures, outIndices
+        }
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            numChannels = try c.decodeIfPresent(Int.self, forKey: .numChannels)
+            embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize)
+            hiddenSizes = try c.decodeIfPresent([Int].self, forKey: .hiddenSizes)
+            depths = try c.decodeIfPresent([Int].self, forKey: .depths)
+            layerType = try c.decodeIfPresent(String.self, forKey: .layerType)
+            hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct)
+            // `global_padding: null` (symmetric padding) differs from an absent key (the hybrid default SAME).
+            if c.contains(.globalPadding) { globalPadding = .some(try c.decodeIfPresent(String.self, forKey: .globalPadding)) }
+            numGroups = try c.decodeIfPresent(Int.self, forKey: .numGroups)
+            embeddingDynamicPadding = try c.decodeIfPresent(Bool.self, forKey: .embeddingDynamicPadding)
+            outputStride = try c.decodeIfPresent(Int.self, forKey: .outputStride)
+            widthFactor = try c.decodeIfPresent(Int.self, forKey: .widthFactor)
+            outFeatures = try c.decodeIfPresent([String].self, forKey: .outFeatures)
+            outIndices = try c.decodeIfPresent([Int].self, forKey: .outIndices)
+        }
+
+        func config() -> BitConfig {
+            var c = BitConfig.dptHybridDefault
+            c.numChannels = numChannels ?? c.numChannels
+            c.embeddingSize = embeddingSize ?? c.embeddingSize
+            c.hiddenSizes = hiddenSizes ?? c.hiddenSizes
+            c.depths = depths ?? c.depths
+            c.layerType = layerType ?? c.layerType
+            c.hiddenAct = hiddenAct ?? c.hiddenAct
+            if let padding = globalPadding { c.globalPadding = padding?.uppercased() }
+            c.numGroups = numGroups ?? c.numGroups
+            c.embeddingDynamicPadding = embeddingDynamicPadding ?? c.embeddingDynamicPadding
+            c.outputStride = outputStride ?? c.outputStride
+            c.widthFactor = widthFactor ?? c.widthFactor
+            if let outFeatures {
+                c.outFeatures = outFeatures
+            } else if let outIndices {
+                c.outFeatures = outIndices.map { $0 == 0 ? "stem" : "stage\($0)" }
+            }
+            return c
+        }
+    }
+
+    /// `stem`, `stage1`, ... `stageN`.
+    public var stageNames: [String] { ["stem"] + (1...max(depths.count, 1)).map { "stage\($0)" } }
+
+    func validate(source: String) throws {
+        guard layerType == "bottleneck" else {
+            throw ConfigError.unsupported(component: "depth_estimator backbone_config", field: "layer_type", value: layerType,
+                                          supported: "bottleneck (the layers of DPT-Hybrid)")
+        }
+        guard hiddenAct == "relu" else {
+            throw ConfigError.unsupported(component: "depth_estimator backbone_config", field: "hidden_act", value: hiddenAct, supported: "relu")
+        }
+        guard !depths.isEmpty, hiddenSizes.count >= depths.count, depths.allSatisfy({ $0 > 0 }),
+              embeddingSize > 0, numGroups > 0, widthFactor > 0 else {
+            throw ConfigError.inconsistent(component: "depth_estimator backbone_config (\(source))", detail: "depths and hidden_sizes must be positive, with a hidden size per stage")
+        }
+        guard outFeatures.count == 3, outFeatures.allSatisfy({ stageNames.contains($0) }) else {
+            throw ConfigError.inconsistent(component: "depth_estimator backbone_config (\(source))", detail: "DPT-Hybrid needs 3 out_features among \(stageNames), got \(outFeatures)")
+        }
+        if let p = globalPadding, !["SAME", "VALID"].contains(p) {
+            throw ConfigError.inconsistent(component: "depth_estimator backbone_config (\(source))", detail: "global_padding '\(p)' must be SAME, VALID or null")
+        }
+    }
+}

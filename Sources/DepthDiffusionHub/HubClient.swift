@@ -137,7 +137,8 @@ public final class HubClient: @unchecked Sendable {
         do { response = try HubTransfer(token: settings.token, hubHost: hubHost).get(url) } catch {
             throw networkError(error, file: nil)
         }
-        try check(response.status, repo: repo, what: "the revision '\(revision)'", url: url)
+        let what = response.firstHeaders["x-error-code"] == "RepoNotFound" ? "the repository" : "the revision '\(revision)'"
+        try check(response.status, repo: repo, what: what, url: url)
         return try HubRepositoryListing(json: response.body, url: url.absoluteString)
     }
 

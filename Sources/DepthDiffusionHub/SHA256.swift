@@ -17,7 +17,8 @@ public struct SHA256: Sendable {
         0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
-    private var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+    private var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
+    private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
@@ -26,12 +27,13 @@ public struct SHA256: Sendable {
     /// Adds bytes to the message.
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         length &+= UInt64(bytes.count)
-        if let done = bytes.withContiguousStorageIfAvailable({ absorb($0) }) { _ = done; return }
+        if bytes.withContiguousStorageIfAvailable({ absorb($0) }) != nil { return }
         let copy = Array(bytes)
         copy.withUnsafeBufferPointer { absorb($0) }
     }
 
     private mutating func absorb(_ input: UnsafeBufferPointer<UInt8>) {
+        guard let base = input.baseAddress else { return }
         var offset = 0
         if !pending.isEmpty {
             let take = min(64 - pending.count, input.count)
@@ -39,42 +41,43 @@ public struct SHA256: Sendable {
             offset = take
             guard pending.count == 64 else { return }
             let block = pending
-            block.withUnsafeBufferPointer { compress($0.baseAddress!) }
+            block.withUnsafeBufferPointer { compress($0.baseAddress!, blocks: 1) }
             pending.removeAll(keepingCapacity: true)
         }
-        while input.count - offset >= 64 {
-            compress(input.baseAddress! + offset)
-            offset += 64
-        }
+        let blocks = (input.count - offset) / 64
+        if blocks > 0 { compress(base + offset, blocks: blocks) }
+        offset += blocks * 64
         if offset < input.count { pending.append(contentsOf: input[offset...]) }
     }
 
-    private mutating func compress(_ block: UnsafePointer<UInt8>) {
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
-            for i in 0..<16 {
-                w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
-            }
-            for i in 16..<64 {
-                let s0 = w[i - 15].rotateRight(7) ^ w[i - 15].rotateRight(18) ^ (w[i - 15] >> 3)
-                let s1 = w[i - 2].rotateRight(17) ^ w[i - 2].rotateRight(19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            Self.k.withUnsafeBufferPointer { k in
-                state.withUnsafeMutableBufferPointer { h in
-                    var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
+    /// Runs the compression function over `blocks` consecutive 64-byte blocks.
+    private mutating func compress(_ base: UnsafePointer<UInt8>, blocks: Int) {
+        var a0 = h0, b0 = h1, c0 = h2, d0 = h3, e0 = h4, f0 = h5, g0 = h6, hh0 = h7
+        Self.k.withUnsafeBufferPointer { k in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                let raw = UnsafeRawPointer(base)
+                for block in 0..<blocks {
+                    for i in 0..<16 { w[i] = raw.loadUnaligned(fromByteOffset: 64 * block + 4 * i, as: UInt32.self).bigEndian }
+                    for i in 16..<64 {
+                        let x = w[i - 15], y = w[i - 2]
+                        let s0 = x.rotateRight(7) ^ x.rotateRight(18) ^ (x >> 3)
+                        let s1 = y.rotateRight(17) ^ y.rotateRight(19) ^ (y >> 10)
+                        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                    }
+                    var a = a0, b = b0, c = c0, d = d0, e = e0, f = f0, g = g0, h = hh0
                     for i in 0..<64 {
                         let s1 = e.rotateRight(6) ^ e.rotateRight(11) ^ e.rotateRight(25)
                         let ch = (e & f) ^ (~e & g)
-                        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                        let t1 = h &+ s1 &+ ch &+ k[i] &+ w[i]
                         let s0 = a.rotateRight(2) ^ a.rotateRight(13) ^ a.rotateRight(22)
                         let maj = (a & b) ^ (a & c) ^ (b & c)
-                        let t2 = s0 &+ maj
-                        hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
+                        h = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ s0 &+ maj
                     }
-                    h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+                    a0 &+= a; b0 &+= b; c0 &+= c; d0 &+= d; e0 &+= e; f0 &+= f; g0 &+= g; hh0 &+= h
                 }
             }
         }
+        h0 = a0; h1 = b0; h2 = c0; h3 = d0; h4 = e0; h5 = f0; h6 = g0; h7 = hh0
     }
 
     /// The 32-byte digest of everything added (the hasher is consumed).
@@ -87,7 +90,7 @@ public struct SHA256: Sendable {
         let savedLength = length
         update(tail)
         length = savedLength
-        return state.flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
+        return [h0, h1, h2, h3, h4, h5, h6, h7].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> (24 - 8 * $0)) } }
     }
 
     /// The digest of `bytes` as 64 lowercase hexadecimal digits.

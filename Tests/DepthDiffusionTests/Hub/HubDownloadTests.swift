@@ -182,7 +182,7 @@ final class HubDownloadTests: XCTestCase {
 
     func testNotFoundNoNetworkAndDiskFull() throws {
         XCTAssertThrowsError(try client().snapshot(repo: HubRepositoryID("tiny-org/missing"))) { error in
-            guard case HubError.notFound? = error as? HubError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error as? HubError, .notFound(repo: "tiny-org/missing", what: "the repository"))
         }
         XCTAssertThrowsError(try client().snapshot(repo: repo, revision: "no-such-branch")) { error in
             XCTAssertTrue("\(error)".contains("no-such-branch") && "\(error)".contains("404"), "\(error)")

@@ -220,6 +220,8 @@ public final class HubClient: @unchecked Sendable {
                 throw HubError.diskFull(path: blob.deletingLastPathComponent().path, needed: needed, available: free)
             }
             let transfer = HubTransfer(token: settings.token, hubHost: hubHost)
+            // A failure before the first byte leaves no empty partial file behind.
+            defer { if HubCache.size(partial) == 0 { try? FileManager.default.removeItem(at: partial) } }
             do {
                 let (response, sha256) = try transfer.download(url, to: partial, total: file.size, name: file.path,
                                                                hash: file.isLFS, progress: progress)

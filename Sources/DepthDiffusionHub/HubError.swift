@@ -36,7 +36,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
                 : "the repository is private or gated (or does not exist): set HF_TOKEN to an access token (https://huggingface.co/settings/tokens) and accept the model's terms on its hub page"
             return "the hub answered \(status) for \(repo): \(advice)"
         case let .notFound(repo, what):
-            return "\(what) was not found on the hub for \(repo) (404): check the repository id, --revision and --variant"
+            return "\(what) was not found on the hub for \(repo) (404): check the repository id (or, for a local folder, its path), --revision and --variant"
         case let .network(endpoint, detail):
             return "cannot reach \(endpoint) (\(detail)): check the network connection (and HF_ENDPOINT), or set HF_HUB_OFFLINE=1 to use only the local cache"
         case let .interrupted(file, received, expected, detail):

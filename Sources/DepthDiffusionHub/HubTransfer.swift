@@ -56,7 +56,11 @@ final class HubTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: 60)
         request.setValue("depthdiffusion/1.0; hf_hub-compatible", forHTTPHeaderField: "User-Agent")
         if let token, url.host == hubHost { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        if let range, range > 0 { request.setValue("bytes=\(range)-", forHTTPHeaderField: "Range") }
+        if let range {
+            // The stored bytes must be the file's own bytes, not a compressed encoding of them.
+            request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")
+            if range > 0 { request.setValue("bytes=\(range)-", forHTTPHeaderField: "Range") }
+        }
         return request
     }
 

@@ -17,6 +17,7 @@ public struct HubCache: Sendable {
     /// The cache folder (`~/.cache/huggingface/hub` by default, see ``HubSettings``).
     public let root: URL
 
+    /// The cache at `root` (nothing is created until something is written).
     public init(root: URL) { self.root = root }
 
     /// `models--org--name`.

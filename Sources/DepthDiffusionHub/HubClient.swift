@@ -33,6 +33,7 @@ public final class HubClient: @unchecked Sendable {
     /// Free bytes at a path (tests replace it to simulate a full disk).
     var freeSpace: (URL) -> Int64? = HubClient.availableBytes
 
+    /// A client with `settings` (by default from the environment).
     public init(settings: HubSettings = .fromEnvironment()) { self.settings = settings }
 
     /// The snapshot folder of `repo` at `revision` holding every file the given components need, downloading

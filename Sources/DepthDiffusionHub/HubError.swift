@@ -26,6 +26,7 @@ public enum HubError: Error, CustomStringConvertible, Equatable {
     /// Reading or writing the cache failed.
     case cache(path: String, detail: String)
 
+    /// A message that says what went wrong and what to do about it.
     public var description: String {
         switch self {
         case let .invalidRepositoryID(text):

@@ -7,6 +7,7 @@ public final class HubProgressBar: @unchecked Sendable {
     private let lock = NSLock()
     private let width: Int
 
+    /// A bar `width` characters wide.
     public init(width: Int = 24) { self.width = width }
 
     /// Redraws the line of `progress.file`; ends it with a newline when the transfer is finished.

@@ -20,6 +20,7 @@ public struct HubSettings: Sendable {
     /// How many times an interrupted download is resumed automatically before giving up.
     public var retries = 2
 
+    /// Explicit settings (``fromEnvironment(_:)`` reads them the way `huggingface_hub` does).
     public init(cache: HubCache, endpoint: URL = URL(string: "https://huggingface.co")!, token: String? = nil, offline: Bool = false) {
         self.cache = cache
         self.endpoint = endpoint

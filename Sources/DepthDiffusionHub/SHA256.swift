@@ -22,6 +22,7 @@ public struct SHA256: Sendable {
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
 
+    /// An empty message.
     public init() { pending.reserveCapacity(64) }
 
     /// Adds bytes to the message.

@@ -5,18 +5,22 @@ import Foundation
 /// `.safetensors` are LFS files (named by their sha256); the others are regular git files, named by a
 /// 40-digit id derived from their content (the hub uses the git blob id there).
 public struct FixtureRepository: Sendable {
+    /// One served file.
     public struct File: Sendable {
         public let path: String
         public let data: Data
         public let sha256: String
         public let isLFS: Bool
+        /// The blob name the hub announces: the sha256 for LFS files.
         public var etag: String { isLFS ? sha256 : String(sha256.prefix(40)) }
     }
 
+    /// The files by repository path.
     public let files: [String: File]
     /// The commit hash `main` points to: derived from the content, so it changes when a file does.
     public let commit: String
 
+    /// Reads every file under `folder` (hidden files skipped).
     public init(folder: URL) throws {
         var files: [String: File] = [:]
         let root = folder.resolvingSymlinksInPath()

@@ -16,13 +16,17 @@ import Glibc
 /// request carries `Authorization: Bearer <token>`. ``cutOnce`` makes the next body of a file stop half-way
 /// (the connection is closed), ``corruptOnce`` flips a byte of it. Every request is logged in ``requests``.
 public final class HubFixtureServer: @unchecked Sendable {
+    /// A request as received: method, target (path and query) and lower-cased header names.
     public struct Request: Sendable {
         public let method: String, path: String
         public let headers: [String: String]
     }
 
+    /// The served repositories by id (`org/name`).
     public let repositories: [String: FixtureRepository]
+    /// Repositories that answer 401 without `Authorization: Bearer <token>`.
     public var privateRepositories: Set<String> = []
+    /// The token private repositories accept.
     public var token = "hf_fixture_token"
     private let lock = NSLock()
     private var _cutOnce = Set<String>(), _corruptOnce = Set<String>(), _requests: [Request] = []
@@ -30,6 +34,7 @@ public final class HubFixtureServer: @unchecked Sendable {
     /// The port the server listens on.
     public private(set) var port: UInt16 = 0
 
+    /// A server for `repositories` (call ``start(port:)``).
     public init(repositories: [String: FixtureRepository]) { self.repositories = repositories }
 
     /// `http://127.0.0.1:<port>`.

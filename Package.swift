@@ -6,10 +6,12 @@ let package = Package(
     products: [
         .library(name: "DepthDiffusion", targets: ["DepthDiffusion"]),
         .library(name: "DepthDiffusionImageIO", targets: ["DepthDiffusionImageIO"]),
+        .library(name: "DepthDiffusionHub", targets: ["DepthDiffusionHub"]),
         .executable(name: "depth-bench", targets: ["depth-bench"]),
         .executable(name: "list-backends", targets: ["list-backends"]),
         .executable(name: "depth2img", targets: ["depth2img"]),
         .executable(name: "estimate-depth", targets: ["estimate-depth"]),
+        .executable(name: "hub-fixture-server", targets: ["hub-fixture-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,6 +27,14 @@ let package = Package(
             path: "Sources/DepthDiffusionImageIO"
         ),
         .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),
+        .target(
+            name: "DepthDiffusionHub",
+            dependencies: ["DepthDiffusion"],
+            path: "Sources/DepthDiffusionHub"
+        ),
+        // A local stand-in for the Hugging Face hub (tests and CI run without the internet).
+        .target(name: "HubFixtureServer", dependencies: ["DepthDiffusionHub"], path: "Tests/HubFixtureServer"),
+        .executableTarget(name: "hub-fixture-server", dependencies: ["HubFixtureServer"], path: "Tests/hub-fixture-server"),
         .target(
             name: "DepthDiffusion",
             dependencies: ["CRuntimeLibraries", "CDepthKernels"],
@@ -43,19 +53,19 @@ let package = Package(
         ),
         .executableTarget(
             name: "depth2img",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/depth2img"
         ),
         .executableTarget(
             name: "estimate-depth",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/estimate-depth"
         ),
         .testTarget(
             name: "DepthDiffusionTests",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO"],
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub", "HubFixtureServer"],
             path: "Tests/DepthDiffusionTests",
             exclude: ["Fixtures"]
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DepthDiffusion
+import DepthDiffusionHub
 import DepthDiffusionImageIO
 import Foundation
 
@@ -11,7 +12,10 @@ struct Depth2Img: ParsableCommand {
         abstract: "Generates an image that keeps the depth layout of an input image (Stable Diffusion 2 depth).",
         discussion: "With --seed the PyTorch-compatible random source is used, so the result matches diffusers' StableDiffusionDepth2ImgPipeline with torch.Generator().manual_seed(seed).")
 
-    @Option(help: "A diffusers model folder of stable-diffusion-2-depth.") var model: String
+    @Option(help: "A diffusers model folder of stable-diffusion-2-depth, or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it.")
+    var model: String
+    @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
+    @Option(help: "Weights variant to load (and download), e.g. fp16.") var variant: String?
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "What to draw.") var prompt: String
     @Option(help: "What to avoid.") var negativePrompt: String?
@@ -68,7 +72,11 @@ struct Depth2Img: ParsableCommand {
         let outputs = images == 1 ? [output] : (1...images).map { outputName(output, index: $0) }
 
         let loadStart = Date()
-        let pipeline = try DepthToImagePipeline(modelFolder: URL(fileURLWithPath: model), backend: compute)
+        let hub = HubClient()
+        hub.progress = HubProgressBar().report
+        hub.notice = note
+        let folder = try ModelFolder.locate(model, revision: revision, variant: variant, client: hub)
+        let pipeline = try DepthToImagePipeline(modelFolder: folder, backend: compute, variant: variant)
         note(String(format: "loaded %@ in %.1f s; seed %llu", model, Date().timeIntervalSince(loadStart), chosenSeed))
         let result = try pipeline.generate(request) { p in
             let eta = p.step < p.totalSteps ? p.elapsed / Double(p.step) * Double(p.totalSteps - p.step) : 0

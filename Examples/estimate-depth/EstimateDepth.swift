@@ -1,5 +1,6 @@
 import ArgumentParser
 import DepthDiffusion
+import DepthDiffusionHub
 import DepthDiffusionImageIO
 import Foundation
 
@@ -10,7 +11,10 @@ struct EstimateDepth: ParsableCommand {
         commandName: "estimate-depth",
         abstract: "Writes the relative depth of an image as a 16-bit PNG (and an 8-bit colour preview).")
 
-    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/).") var model: String
+    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/), or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it.")
+    var model: String
+    @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
+    @Option(help: "With a repository id: the weights variant to download, e.g. fp16.") var variant: String?
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "Output 16-bit grayscale PNG (nearer is brighter), at the input size.") var output: String
     @Option(help: "Optional 8-bit colour-mapped preview PNG.") var preview: String?
@@ -20,7 +24,11 @@ struct EstimateDepth: ParsableCommand {
         do {
             let compute = try BackendKind(parsing: backend).makeBackend()
             let picture = try ImageFile.readRGBImage(URL(fileURLWithPath: image))
-            let estimator = try DPTDepthEstimator(pipelineFolder: URL(fileURLWithPath: model), backend: compute)
+            let hub = HubClient()
+            hub.progress = HubProgressBar().report
+            hub.notice = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+            let folder = try ModelFolder.locate(model, revision: revision, variant: variant, components: PipelineFiles.depthComponents, client: hub)
+            let estimator = try DPTDepthEstimator(pipelineFolder: folder, backend: compute)
             let start = Date()
             let depth = try estimator.estimate(picture).resized
             try ImageFile.write(depth.grayscale16(), to: URL(fileURLWithPath: output))

@@ -22,20 +22,20 @@ final class BytePairEncoder: @unchecked Sendable {
     ///   - vocabulary: token → id (`vocab.json`).
     ///   - merges: the merge pairs in rank order (`merges.txt` without its `#version` line).
     ///   - unknownID: id used for a byte symbol missing from the vocabulary (`unk_token`).
-    ///   - mergeLine: for errors, the merges.txt line of merge `i`.
+    ///   - vocabularyName: where the vocabulary came from, for errors (`vocab.json`, `tokenizer.json's model.vocab`).
+    ///   - mergeError: the error for merge number `i` (0-based) with a reason.
     init(vocabulary: [String: Int32], merges pairs: [(String, String)], unknownID: Int32,
-         mergesURL: URL, mergeLine: (Int) -> Int) throws {
+         vocabularyName: String, mergeError: (Int, String) -> TokenizerError) throws {
         byteIDs = ByteLevelAlphabet.characters.map { vocabulary[String($0)] ?? unknownID }
         finalByteIDs = ByteLevelAlphabet.characters.map { vocabulary[String($0) + "</w>"] ?? unknownID }
         var table: [UInt64: Merge] = [:]
         table.reserveCapacity(pairs.count)
         for (rank, (a, b)) in pairs.enumerated() {
             guard let ia = vocabulary[a], let ib = vocabulary[b] else {
-                throw TokenizerError.malformedMerges(mergesURL, line: mergeLine(rank),
-                    "token '\(vocabulary[a] == nil ? a : b)' is not in vocab.json")
+                throw mergeError(rank, "token '\(vocabulary[a] == nil ? a : b)' is not in \(vocabularyName)")
             }
             guard let merged = vocabulary[a + b] else {
-                throw TokenizerError.malformedMerges(mergesURL, line: mergeLine(rank), "merged token '\(a + b)' is not in vocab.json")
+                throw mergeError(rank, "merged token '\(a + b)' is not in \(vocabularyName)")
             }
             let key = Self.key(ia, ib)
             if table[key] == nil { table[key] = Merge(rank: Int32(rank), result: merged) }

@@ -26,7 +26,7 @@ public final class CLIPTokenizer: @unchecked Sendable {
     public let padID: Int32
     /// Length of every sequence ``encode(_:)`` returns (`model_max_length`, 77).
     public let maxLength: Int
-    /// Number of entries in `vocab.json`.
+    /// Number of entries in the vocabulary (`vocab.json`, or `model.vocab` of `tokenizer.json`).
     public let vocabularySize: Int
 
     private let bpe: BytePairEncoder
@@ -34,44 +34,78 @@ public final class CLIPTokenizer: @unchecked Sendable {
     private let rawSpecials: [(scalars: [Unicode.Scalar], id: Int32)]
     private let normalizedSpecials: [(scalars: [Unicode.Scalar], id: Int32)]
 
-    /// Loads `vocab.json`, `merges.txt` and the optional `tokenizer_config.json` / `special_tokens_map.json`
-    /// from a tokenizer folder (a diffusers model's `tokenizer/`).
+    /// Loads a tokenizer folder (a diffusers model's `tokenizer/`): `tokenizer.json` when present (what
+    /// transformers 5 writes, and what it prefers), otherwise `vocab.json` and `merges.txt`; plus the optional
+    /// `tokenizer_config.json` / `special_tokens_map.json` for the special tokens and the maximum length.
     public convenience init(folder: URL) throws {
+        let jsonURL = folder.appendingPathComponent("tokenizer.json")
+        if FileManager.default.fileExists(atPath: jsonURL.path) {
+            try self.init(tokenizerJSON: jsonURL, configuration: CLIPTokenizerConfiguration(folder: folder))
+            return
+        }
         let vocabURL = folder.appendingPathComponent("vocab.json")
         let mergesURL = folder.appendingPathComponent("merges.txt")
         let vocabulary = try Self.readVocabulary(vocabURL)
         let (merges, lines) = try Self.readMerges(mergesURL)
         try self.init(vocabulary: vocabulary, merges: merges, configuration: CLIPTokenizerConfiguration(folder: folder),
-                      mergesURL: mergesURL, mergeLine: { lines[$0] }, configURL: folder)
+                      added: nil, vocabularyName: "vocab.json",
+                      mergeError: { .malformedMerges(mergesURL, line: lines[$0], $1) }, configURL: folder)
+    }
+
+    /// Loads a Hugging Face `tokenizers` file (`tokenizer.json`) holding the CLIP configuration (see
+    /// ``TokenizerError/unsupportedTokenizerJSON(_:field:found:)`` for anything else). Its added tokens decide
+    /// which special strings are cut out of the text; `configuration` names the bos, eos and pad tokens.
+    public convenience init(tokenizerJSON url: URL, configuration: CLIPTokenizerConfiguration = .init()) throws {
+        let file = try TokenizerJSON(url: url)
+        try self.init(vocabulary: file.vocabulary, merges: file.merges, configuration: configuration,
+                      added: file.addedTokens, unknownToken: file.unknownToken, vocabularyName: "tokenizer.json's model.vocab",
+                      mergeError: { .malformedTokenizerJSON(url, field: "model.merges[\($0)]", $1) }, configURL: url)
+        if let (first, last) = file.postProcessorIDs, first != bosID || last != eosID {
+            throw TokenizerError.unsupportedTokenizerJSON(url, field: "post_processor",
+                found: "cls id \(first) and sep id \(last), while the bos/eos tokens have ids \(bosID) and \(eosID)")
+        }
     }
 
     /// A tokenizer from an in-memory vocabulary and merge list (in rank order).
     public convenience init(vocabulary: [String: Int32], merges: [(String, String)],
                             configuration: CLIPTokenizerConfiguration = .init()) throws {
         let here = URL(fileURLWithPath: "<memory>")
-        try self.init(vocabulary: vocabulary, merges: merges, configuration: configuration,
-                      mergesURL: here, mergeLine: { $0 + 1 }, configURL: here)
+        try self.init(vocabulary: vocabulary, merges: merges, configuration: configuration, added: nil,
+                      vocabularyName: "the vocabulary", mergeError: { .malformedMerges(here, line: $0 + 1, $1) }, configURL: here)
     }
 
+    /// - Parameter added: the added tokens of a `tokenizer.json` (matched in the text instead of the
+    ///   configuration's special tokens), or nil.
     private init(vocabulary: [String: Int32], merges: [(String, String)], configuration c: CLIPTokenizerConfiguration,
-                 mergesURL: URL, mergeLine: (Int) -> Int, configURL: URL) throws {
-        func id(_ token: CLIPTokenizerConfiguration.SpecialToken, _ role: String) throws -> Int32 {
-            guard let id = vocabulary[token.content] else {
+                 added: [TokenizerJSON.AddedToken]?, unknownToken: String? = nil, vocabularyName: String,
+                 mergeError: (Int, String) -> TokenizerError, configURL: URL) throws {
+        var known = vocabulary
+        for token in added ?? [] { known[token.content] = token.id }
+        func id(_ content: String, _ role: String) throws -> Int32 {
+            guard let id = known[content] else {
                 throw TokenizerError.invalidConfiguration(configURL,
-                    "the \(role) token '\(token.content)' is not in vocab.json; use tokenizer files from the same model")
+                    "the \(role) token '\(content)' is not in \(vocabularyName); use tokenizer files from the same model")
             }
             return id
         }
-        bosID = try id(c.bos, "bos"); eosID = try id(c.eos, "eos"); padID = try id(c.pad, "pad")
-        let unkID = try id(c.unk, "unk")
+        bosID = try id(c.bos.content, "bos"); eosID = try id(c.eos.content, "eos"); padID = try id(c.pad.content, "pad")
+        let unkID = try id(unknownToken ?? c.unk.content, "unk")
         maxLength = c.maxLength
         vocabularySize = vocabulary.count
-        bpe = try BytePairEncoder(vocabulary: vocabulary, merges: merges, unknownID: unkID, mergesURL: mergesURL, mergeLine: mergeLine)
+        bpe = try BytePairEncoder(vocabulary: vocabulary, merges: merges, unknownID: unkID,
+                                  vocabularyName: vocabularyName, mergeError: mergeError)
         var raw: [(scalars: [Unicode.Scalar], id: Int32)] = [], normalized = raw
         var seen = Set<String>()
-        for (token, tokenID) in [(c.pad, padID), (c.bos, bosID), (c.eos, eosID), (c.unk, unkID)] where seen.insert(token.content).inserted {
-            if token.normalized { normalized.append((Array(token.content.unicodeScalars), tokenID)) }
-            else { raw.append((Array(token.content.unicodeScalars), tokenID)) }
+        let matched: [(content: String, id: Int32, normalized: Bool)]
+        if let added {
+            matched = added.map { ($0.content, $0.id, $0.normalized) }
+        } else {
+            matched = [(c.pad.content, padID, c.pad.normalized), (c.bos.content, bosID, c.bos.normalized),
+                       (c.eos.content, eosID, c.eos.normalized), (c.unk.content, unkID, c.unk.normalized)]
+        }
+        for token in matched where seen.insert(token.content).inserted {
+            if token.normalized { normalized.append((Array(token.content.unicodeScalars), token.id)) }
+            else { raw.append((Array(token.content.unicodeScalars), token.id)) }
         }
         rawSpecials = raw
         normalizedSpecials = normalized

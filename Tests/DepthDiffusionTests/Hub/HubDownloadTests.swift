@@ -63,7 +63,7 @@ final class HubDownloadTests: XCTestCase {
 
         let dir = fixtureURL("hub/saved_model_case")
         let pipeline = try DepthToImagePipeline(modelFolder: folder, backend: CPUBackend())
-        var request = DepthToImageConfiguration(prompt: "A Red House, by the lake!", image: try ImageFile.readRGBImage(dir.appendingPathComponent("image.png")))
+        var request = DepthToImageRequest(prompt: "A Red House, by the lake!", image: try ImageFile.readRGBImage(dir.appendingPathComponent("image.png")))
         request.negativePrompt = "blurry 2x"
         request.steps = 4
         request.seed = 11

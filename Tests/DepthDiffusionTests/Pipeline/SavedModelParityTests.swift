@@ -22,7 +22,7 @@ final class SavedModelParityTests: XCTestCase {
         let expected = try Data(contentsOf: dir.appendingPathComponent("expected_images.bin")).map { Int($0) }
         for backend in try conformanceBackends() {
             let pipeline = try DepthToImagePipeline(modelFolder: folder, backend: backend)
-            var request = DepthToImageConfiguration(prompt: c.prompt, image: try ImageFile.readRGBImage(dir.appendingPathComponent("image.png")))
+            var request = DepthToImageRequest(prompt: c.prompt, image: try ImageFile.readRGBImage(dir.appendingPathComponent("image.png")))
             request.negativePrompt = c.negative
             request.steps = c.steps
             request.strength = c.strength

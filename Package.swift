@@ -6,6 +6,7 @@ let package = Package(
     products: [
         .library(name: "DepthDiffusion", targets: ["DepthDiffusion"]),
         .library(name: "DepthDiffusionImageIO", targets: ["DepthDiffusionImageIO"]),
+        .library(name: "DepthDiffusionBatch", targets: ["DepthDiffusionBatch"]),
         .executable(name: "depth-bench", targets: ["depth-bench"]),
         .executable(name: "list-backends", targets: ["list-backends"]),
         .executable(name: "depth2img", targets: ["depth2img"]),
@@ -26,6 +27,11 @@ let package = Package(
             dependencies: ["DepthDiffusion", "CPNG", "CTurboJPEG"],
             path: "Sources/DepthDiffusionImageIO"
         ),
+        .target(
+            name: "DepthDiffusionBatch",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO"],
+            path: "Sources/DepthDiffusionBatch"
+        ),
         .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),
         .target(
             name: "DepthDiffusion",
@@ -45,7 +51,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "depth2img",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionBatch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/depth2img"
         ),
@@ -57,7 +63,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DepthDiffusionTests",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO"],
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionBatch"],
             path: "Tests/DepthDiffusionTests",
             exclude: ["Fixtures"]
         ),

@@ -97,9 +97,22 @@ final class BatchProcessTests: XCTestCase {
         XCTAssertEqual(try BatchFixture.fileNames(in: out).filter { $0.hasPrefix(".") }, [], file: file, line: line)
     }
 
+    /// `swift test` compiles the executable's module but does not link the executable, so it must come from
+    /// `swift build` (or `swift run`), and be newer than the sources it is built from.
     private func checkExecutable() throws {
+        let rebuild = "build it with `swift build -c release --product depth2img` before `swift test`"
         guard FileManager.default.isExecutableFile(atPath: executable.path) else {
-            throw BatchProcess.Failure(message: "\(executable.path) is missing; build it with `swift build -c release --product depth2img`")
+            throw BatchProcess.Failure(message: "\(executable.path) is missing; \(rebuild)")
+        }
+        func modified(_ url: URL) -> Date {
+            (try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate) ?? .distantPast
+        }
+        let sources = ["Sources", "Examples/depth2img"].flatMap { folder -> [URL] in
+            let enumerator = FileManager.default.enumerator(at: BatchFixture.root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
+            return (enumerator?.allObjects as? [URL] ?? []).filter { $0.pathExtension == "swift" || $0.pathExtension == "c" }
+        }
+        if let newest = sources.max(by: { modified($0) < modified($1) }), modified(newest) > modified(executable) {
+            throw BatchProcess.Failure(message: "\(executable.path) is older than \(newest.path); \(rebuild)")
         }
     }
 }

@@ -55,6 +55,6 @@ struct BatchFixture {
     }
 
     static func loadDemo() throws -> DepthToImagePipeline {
-        try DepthToImagePipeline(modelFolder: demoModel, backend: BackendKind.cpu.makeBackend())
+        try DepthToImagePipeline(modelFolder: demoModel, backend: BackendKind.cpu.makeBackend(environment: [:]))
     }
 }

@@ -29,7 +29,7 @@ final class BatchProcessTests: XCTestCase {
 
         let killed = try BatchProcess(executable, arguments(fixture, out))
         try killed.wait(for: "job 2 of 7: a2", timeout: 60)
-        usleep(250_000)
+        usleep(100_000)
         killed.signal(SIGKILL)
         XCTAssertEqual(killed.finish().status, SIGKILL)
         XCTAssertEqual(BatchResultsLog.records(in: out).compactMap(\.id), ["a1"], "killed while a2 was running")
@@ -49,7 +49,7 @@ final class BatchProcessTests: XCTestCase {
 
         let stopped = try BatchProcess(executable, arguments(fixture, out))
         try stopped.wait(for: "job 2 of 7: a2", timeout: 60)
-        usleep(250_000)
+        usleep(100_000)
         stopped.signal(SIGTERM)
         let result = stopped.finish()
         XCTAssertEqual(result.status, 128 + SIGTERM, result.stderr)

@@ -89,7 +89,8 @@ public final class BatchWorker {
                 progress?(.jobStarted(position: position, total: entries.count, job: job))
                 let jobStart = now()
                 do {
-                    record = try run(job, stop: stop) {
+                    let onStep = { (step: DepthToImageProgress) -> Void in progress?(.step(position: position, total: entries.count, progress: step)) }
+                    record = try run(job, stop: stop, onStep: onStep) {
                         if let pipeline { return pipeline }
                         let loadStart = now()
                         let loaded: DepthToImagePipeline
@@ -133,7 +134,8 @@ public final class BatchWorker {
 
     /// Reads the inputs, generates, and stores the outputs of one job. The model is asked for only once the
     /// inputs have been read, so a run whose jobs all fail on their inputs does not load it.
-    private func run(_ job: BatchJob, stop: BatchStopFlag?, pipeline: () throws -> DepthToImagePipeline) throws -> BatchResultRecord {
+    private func run(_ job: BatchJob, stop: BatchStopFlag?, onStep: @escaping (DepthToImageProgress) -> Void,
+                     pipeline: () throws -> DepthToImagePipeline) throws -> BatchResultRecord {
         let readStart = now()
         var timings = BatchJobTimings()
         let image = try ImageFile.readRGBImage(job.image)
@@ -141,7 +143,10 @@ public final class BatchWorker {
         timings.read = now() - readStart
         let model = try pipeline()
         let start = now() - timings.read   // the job's time, without loading the model
-        let result = try model.generate(job.configuration(image: image, depthMap: depth)) { _ in stop?.isStopRequested != true }
+        let result = try model.generate(job.configuration(image: image, depthMap: depth)) { step in
+            onStep(step)
+            return stop?.isStopRequested != true
+        }
         timings.add(result.timings)
         let writeStart = now()
         for (output, name) in zip(result.images, job.outputNames) {

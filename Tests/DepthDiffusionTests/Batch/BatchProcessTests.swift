@@ -75,7 +75,7 @@ final class BatchProcessTests: XCTestCase {
         let out = fixture.folder.appendingPathComponent("out")
         let result = try BatchProcess(executable, arguments(fixture, out)).finish()
         XCTAssertEqual(result.status, 1, result.stderr)
-        XCTAssertTrue(result.stderr.contains(#"line 2: "prompt" must be a string"#), result.stderr)
+        XCTAssertTrue(result.stderr.contains(#"job 2 of 3: bad (line 2) FAILED: "prompt" must be a string"#), result.stderr)
         XCTAssertTrue(result.stderr.contains("missing.png"), result.stderr)
         XCTAssertTrue(result.stderr.contains("1 done, 0 skipped, 2 failed of 3"), result.stderr)
         XCTAssertEqual(try BatchFixture.images(in: out).keys.sorted(), ["good.png"])

@@ -90,6 +90,12 @@ final class BatchWorkerTests: XCTestCase {
         XCTAssertEqual(finished.map(\.0), [1, 2, 3, 4, 5])
         XCTAssertTrue(finished.allSatisfy { $0.1 == 5 && $0.2 != nil })
         XCTAssertEqual(finished.last?.2, 0)
+        // Denoising steps are reported for the jobs that ran. PNDM's 3-step schedule has 4 timesteps (one
+        // repeated); strength 0.8 skips the first, so each job runs 3 UNet steps.
+        let steps = events.compactMap { e -> String? in
+            if case let .step(k, _, p) = e { return "\(k):\(p.step)/\(p.totalSteps)" } else { return nil }
+        }
+        XCTAssertEqual(steps, ["1:1/3", "1:2/3", "1:3/3", "5:1/3", "5:2/3", "5:3/3"])
         // The summary file says the same.
         let stored = try JSONDecoder().decode(BatchSummary.self, from: Data(contentsOf: worker.summaryFile))
         XCTAssertEqual(stored, summary)

@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "DepthDiffusion", targets: ["DepthDiffusion"]),
         .library(name: "DepthDiffusionImageIO", targets: ["DepthDiffusionImageIO"]),
         .library(name: "DepthDiffusionHub", targets: ["DepthDiffusionHub"]),
+        .library(name: "DepthDiffusionBatch", targets: ["DepthDiffusionBatch"]),
         .executable(name: "depth-bench", targets: ["depth-bench"]),
         .executable(name: "list-backends", targets: ["list-backends"]),
         .executable(name: "depth2img", targets: ["depth2img"]),
@@ -25,6 +26,11 @@ let package = Package(
             name: "DepthDiffusionImageIO",
             dependencies: ["DepthDiffusion", "CPNG", "CTurboJPEG"],
             path: "Sources/DepthDiffusionImageIO"
+        ),
+        .target(
+            name: "DepthDiffusionBatch",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO"],
+            path: "Sources/DepthDiffusionBatch"
         ),
         .target(name: "CDepthKernels", path: "Sources/CDepthKernels"),
         .target(
@@ -53,7 +59,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "depth2img",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub", "DepthDiffusionBatch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/depth2img"
         ),
@@ -65,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DepthDiffusionTests",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub", "HubFixtureServer"],
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub", "DepthDiffusionBatch", "HubFixtureServer"],
             path: "Tests/DepthDiffusionTests",
             exclude: ["Fixtures"]
         ),

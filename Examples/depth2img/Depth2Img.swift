@@ -4,11 +4,10 @@ import DepthDiffusionHub
 import DepthDiffusionImageIO
 import Foundation
 
-/// `depth2img`: Stable Diffusion 2 depth-to-image from the command line.
-@main
+/// `depth2img [generate]`: one Stable Diffusion 2 depth-to-image run from the command line.
 struct Depth2Img: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "depth2img",
+        commandName: "generate",
         abstract: "Generates an image that keeps the depth layout of an input image (Stable Diffusion 2 depth).",
         discussion: "With --seed the PyTorch-compatible random source is used, so the result matches diffusers' StableDiffusionDepth2ImgPipeline with torch.Generator().manual_seed(seed).")
 

@@ -20,6 +20,11 @@ extension ImageFile {
         try writePNG(rgb: image.pixels, width: image.width, height: image.height, to: url)
     }
 
+    /// The bytes of an 8-bit RGB PNG of `image`, as ``write(_:to:)`` would store them.
+    public static func encodePNG(_ image: RGBImage) throws -> Data {
+        try encodePNG(rgb: image.pixels, width: image.width, height: image.height)
+    }
+
     /// Writes a grayscale image as a PNG of its bit depth, atomically.
     public static func write<Sample>(_ image: GrayscaleImage<Sample>, to url: URL) throws {
         if Sample.bitWidth == 16 {

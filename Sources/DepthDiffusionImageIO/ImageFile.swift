@@ -105,7 +105,24 @@ public enum ImageFile {
         try write(url, width: width, height: height, format: png_uint_32(PNG_FORMAT_LINEAR_Y), bytes: bytes)
     }
 
+    /// Encodes 8-bit RGB pixels as PNG file contents, for callers that store the bytes themselves.
+    public static func encodePNG(rgb pixels: [UInt8], width: Int, height: Int) throws -> Data {
+        guard width > 0, height > 0, pixels.count == width * height * 3 else {
+            throw ImageIOError.invalidPixels("\(pixels.count) bytes for a \(width)x\(height) RGB image")
+        }
+        return try encode(width: width, height: height, format: png_uint_32(PNG_FORMAT_RGB), bytes: pixels, path: "(memory)")
+    }
+
     private static func write(_ url: URL, width: Int, height: Int, format: png_uint_32, bytes: [UInt8]) throws {
+        let encoded = try encode(width: width, height: height, format: format, bytes: bytes, path: url.path)
+        do {
+            try encoded.write(to: url, options: .atomic)
+        } catch {
+            throw ImageIOError.writeFailed(path: url.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+
+    private static func encode(width: Int, height: Int, format: png_uint_32, bytes: [UInt8], path: String) throws -> Data {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         image.width = png_uint_32(width)
@@ -115,17 +132,13 @@ public enum ImageFile {
         var size: Int = 0
         // First call measures, second encodes into memory.
         guard bytes.withUnsafeBytes({ png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }) != 0 else {
-            throw ImageIOError.writeFailed(path: url.path, reason: message(image))
+            throw ImageIOError.writeFailed(path: path, reason: message(image))
         }
         var encoded = [UInt8](repeating: 0, count: size)
         let ok = encoded.withUnsafeMutableBytes { out in
             bytes.withUnsafeBytes { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
         }
-        guard ok != 0 else { throw ImageIOError.writeFailed(path: url.path, reason: message(image)) }
-        do {
-            try Data(encoded.prefix(size)).write(to: url, options: .atomic)
-        } catch {
-            throw ImageIOError.writeFailed(path: url.path, reason: (error as NSError).localizedDescription)
-        }
+        guard ok != 0 else { throw ImageIOError.writeFailed(path: path, reason: message(image)) }
+        return Data(encoded.prefix(size))
     }
 }

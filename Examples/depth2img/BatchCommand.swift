@@ -1,6 +1,7 @@
 import ArgumentParser
 import DepthDiffusion
 import DepthDiffusionBatch
+import DepthDiffusionHub
 import Foundation
 
 /// `depth2img batch`: runs one shard of a JSON Lines manifest with a model loaded once.
@@ -20,7 +21,9 @@ struct BatchCommand: ParsableCommand {
             by SIGTERM or SIGINT (run again to finish).
             """)
 
-    @Option(help: "A diffusers model folder of stable-diffusion-2-depth.") var model: String
+    @Option(help: "A diffusers model folder of stable-diffusion-2-depth, or a Hugging Face repository id (org/name).") var model: String
+    @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
+    @Option(help: "Weights variant to load (and download), e.g. fp16.") var variant: String?
     @Option(help: "The JSON Lines manifest.") var manifest: String
     @Option(help: "Folder for the images, results and summary files (created if missing).") var outputDir: String
     @Option(help: "This worker's shard as INDEX/COUNT, e.g. 0/4.") var shard: String?
@@ -75,7 +78,11 @@ struct BatchCommand: ParsableCommand {
         let worker = BatchWorker(manifest: manifest, outputFolder: URL(fileURLWithPath: outputDir), shard: shard) {
             let compute = try BackendKind(parsing: backend).makeBackend()
             printer.note("backend: \(compute.name) — \(compute.deviceDescription)")
-            return try DepthToImagePipeline(modelFolder: URL(fileURLWithPath: model), backend: compute)
+            let hub = HubClient()
+            hub.progress = HubProgressBar().report
+            hub.notice = printer.note
+            let folder = try ModelFolder.locate(model, revision: revision, variant: variant, client: hub)
+            return try DepthToImagePipeline(modelFolder: folder, backend: compute, variant: variant)
         }
         printer.note("results: \(worker.resultsFile.path)")
         stop.stopOnSignals { signal in

@@ -12,4 +12,19 @@ void dd_geglu(const float *h, const float *g, float *o, long n);
 void dd_affine(const float *x, float *y, long n, float scale, float shift, int silu);
 /// In-place max-subtracted softmax of one row.
 void dd_softmax(float *row, long n);
+
+/// Winograd F(4x4, 3x3) transforms (winograd.c).
+/// `p`: one row of input tiles packed channel-fastest, `[6][wp][channels]` (zeros where the convolution pads);
+/// writes `v[xi * xiStride + tx * channels + c]` for the 36 transformed positions `xi` of each of `tiles` tiles.
+void dd_winograd_input(const float *p, float *v, long channels, long tiles, long wp, long xiStride);
+/// From `m[xi * xiStride + tx * channels + c]` (the 36 products summed over input channels) writes `rows` x
+/// (up to 4) outputs per tile into NCHW `y` (`plane` = outH·outW floats per channel) at output row `row0`,
+/// adding `bias` (may be NULL).
+void dd_winograd_output(const float *m, float *y, const float *bias, long channels, long tiles, long xiStride,
+                        long plane, long wo, long rows, long row0);
+/// `u[xi][cout][cin]` = G g Gᵀ of the `[cout][cin][3][3]` kernels of output channels `co0 ..< co1`, in double.
+void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0, long co1);
+/// Packs the six input rows `y0 ..< y0 + 6` of one NCHW image, columns `x0 ..< x0 + wp`, channel-fastest
+/// into `p[6][wp][channels]`, with zeros outside the image (the convolution's padding).
+void dd_winograd_pack(const float *x, float *p, long channels, long h, long w, long y0, long x0, long wp);
 #endif

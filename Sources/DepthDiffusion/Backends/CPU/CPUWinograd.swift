@@ -1,0 +1,67 @@
+import CDepthKernels
+
+// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions on large maps: 36 multiplications per 4x4 output tile
+// and channel pair instead of 144. The input is processed in chunks of tile rows: each row of tiles is packed
+// channel-fastest (with the padding as zeros) and transformed; the 36 transformed positions are 36 GEMMs
+// `[tiles, inC] x [inC, outC]` split over the cores with single-threaded BLAS; the output transform writes
+// NCHW with the bias. The weight transform is computed per call (4x the weight size would otherwise stay
+// resident), which costs about 1/(2·H·W) of the convolution's work.
+//
+// Float32 error: the transforms add rounding of a few ulps of the tile's magnitude (measured in the
+// conformance suite); see DOCS for the figures.
+
+extension CPUBackend {
+    /// Whether `conv2d` takes the Winograd path for this shape: stride-1 3x3 kernels on maps of at least
+    /// `winogradMinimumSide` pixels per side, with a transformed weight of at most `winogradWeightBudget` floats.
+    func usesWinograd(_ d: Conv2DDescriptor) -> Bool {
+        guard winogradEnabled, d.kernelH == 3, d.kernelW == 3, d.strideH == 1, d.strideW == 1,
+              d.outHeight >= winogradMinimumSide, d.outWidth >= winogradMinimumSide else { return false }
+        return 36 * d.outChannels * d.inChannels <= winogradWeightBudget
+    }
+
+    func winogradConv(_ d: Conv2DDescriptor, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
+                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) throws {
+        let (cin, cout, h, wd, ho, wo) = (d.inChannels, d.outChannels, d.height, d.width, d.outHeight, d.outWidth)
+        let tilesY = (ho + 3) / 4, tilesX = (wo + 3) / 4, wp = 4 * tilesX + 2
+        let u = try Scratch(count: 36 * cout * cin, pool: pool)
+        let pu = u.pointer
+        Parallel.forEach(cout, grain: 8) { rows in
+            dd_winograd_weights(w, pu, cout, cin, rows.lowerBound, rows.upperBound)
+        }
+        // Chunks of whole tile rows (across the batch), sized so the transformed tiles stay within budget.
+        let totalRows = d.batch * tilesY
+        let rowsPerChunk = max(1, min(totalRows, winogradTileBudget / (36 * tilesX * max(cin, cout))))
+        let maxTiles = rowsPerChunk * tilesX
+        let packed = try Scratch(count: rowsPerChunk * 6 * wp * cin, pool: pool)
+        let v = try Scratch(count: 36 * maxTiles * cin, pool: pool)
+        let m = try Scratch(count: 36 * maxTiles * cout, pool: pool)
+        let (pp, pv, pm) = (packed.pointer, v.pointer, m.pointer)
+        var row0 = 0
+        while row0 < totalRows {
+            let rows = min(rowsPerChunk, totalRows - row0)
+            let tiles = rows * tilesX
+            Parallel.forEach(rows) { range in
+                for r in range {
+                    let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
+                    let p = pp + r * 6 * wp * cin
+                    dd_winograd_pack(x + n * cin * h * wd, p, cin, h, wd, 4 * ty - d.padTop, -d.padLeft, wp)
+                    dd_winograd_input(p, pv + r * tilesX * cin, cin, tilesX, wp, tiles * cin)
+                }
+            }
+            Parallel.withSingleThreadedBLAS { part in
+                for xi in (36 * part / Parallel.workers)..<(36 * (part + 1) / Parallel.workers) {
+                    sgemm(m: tiles, n: cout, k: cin, transposeB: true, a: pv + xi * tiles * cin, lda: cin,
+                          b: pu + xi * cout * cin, ldb: cin, c: pm + xi * tiles * cout, ldc: cout)
+                }
+            }
+            Parallel.forEach(rows) { range in
+                for r in range {
+                    let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
+                    dd_winograd_output(pm + r * tilesX * cout, y + n * cout * ho * wo, bias, cout, tilesX, tiles * cout,
+                                       ho * wo, wo, min(4, ho - 4 * ty), 4 * ty)
+                }
+            }
+            row0 += rows
+        }
+    }
+}

@@ -17,38 +17,53 @@ import Foundation
 /// ```
 public final class DepthToImagePipeline {
     public let backend: ComputeBackend
-    public let folder: ModelFolder
+    /// The diffusers model folder the pipeline was loaded from (`nil` for a single-file checkpoint).
+    public let folder: ModelFolder?
     public let prompts: PromptEncoder
     public let unet: UNet2DConditionModel
     public let vae: AutoencoderKL
     public let depthEstimator: DPTDepthEstimator
-    /// The folder's `scheduler_config.json`.
+    /// The model's scheduler configuration (`scheduler_config.json`).
     public let schedulerConfig: SchedulerConfig
-    /// The folder's scheduler class, as a ``SchedulerKind``.
+    /// The model's scheduler class, as a ``SchedulerKind``.
     public let defaultScheduler: SchedulerKind
 
     /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend`.
-    public init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
-        self.backend = backend
-        folder = try ModelFolder(url: url, variant: variant)
-        prompts = try PromptEncoder(tokenizer: CLIPTokenizer(folder: folder.folder("tokenizer")),
-                                    textEncoder: Self.textEncoder(folder, backend))
+    public convenience init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
+        let folder = try ModelFolder(url: url, variant: variant)
+        let prompts = try PromptEncoder(tokenizer: CLIPTokenizer(folder: folder.folder("tokenizer")),
+                                        textEncoder: Self.textEncoder(folder, backend))
         let unetBinder = WeightBinder(source: try folder.weights("unet"), backend: backend)
-        unet = try UNet2DConditionModel(config: UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json")),
-                                        weights: unetBinder)
+        let unet = try UNet2DConditionModel(config: UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json")),
+                                            weights: unetBinder)
         try unetBinder.finish()
         let vaeBinder = WeightBinder(source: try folder.weights("vae"), backend: backend)
-        vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
+        let vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
         try vaeBinder.finish()
         _ = try folder.weights("depth_estimator")   // a clear error for .bin-only folders before the model loads
-        depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend)
+        let depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend)
         let schedulerFile = try folder.file("scheduler", "scheduler_config.json")
-        schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
-        defaultScheduler = try Self.schedulerKind(schedulerFile, config: schedulerConfig)
+        let schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
+        try self.init(backend: backend, folder: folder, prompts: prompts, unet: unet, vae: vae, depthEstimator: depthEstimator,
+                      schedulerConfig: schedulerConfig, defaultScheduler: try Self.schedulerKind(schedulerFile, config: schedulerConfig))
+    }
+
+    /// Assembles a pipeline from loaded components; checks that the UNet takes the latents plus one depth channel.
+    public init(backend: ComputeBackend, folder: ModelFolder? = nil, prompts: PromptEncoder, unet: UNet2DConditionModel,
+                vae: AutoencoderKL, depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig,
+                defaultScheduler: SchedulerKind) throws {
         guard unet.config.inChannels == vae.config.latentChannels + 1 else {
-            throw PipelineError.invalidConfig(path: folder.folder("unet").path,
+            throw PipelineError.invalidConfig(path: folder?.folder("unet").path ?? "unet",
                 detail: "the UNet takes \(unet.config.inChannels) channels but depth-to-image needs latent channels + 1 = \(vae.config.latentChannels + 1); is this a depth model?")
         }
+        self.backend = backend
+        self.folder = folder
+        self.prompts = prompts
+        self.unet = unet
+        self.vae = vae
+        self.depthEstimator = depthEstimator
+        self.schedulerConfig = schedulerConfig
+        self.defaultScheduler = defaultScheduler
     }
 
     private static func textEncoder(_ folder: ModelFolder, _ backend: ComputeBackend) throws -> CLIPTextEncoder {

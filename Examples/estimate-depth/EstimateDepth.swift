@@ -10,7 +10,12 @@ struct EstimateDepth: ParsableCommand {
         commandName: "estimate-depth",
         abstract: "Writes the relative depth of an image as a 16-bit PNG (and an 8-bit colour preview).")
 
-    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/).") var model: String
+    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/), or a single-file checkpoint in the original layout (uses depth_model.*).")
+    var model: String
+    @Option(help: "Single-file --model: a diffusers folder with the model's configurations (default: built-in stable-diffusion-2-depth).")
+    var config: String?
+    @Option(help: "Single-file --model without depth_model.*: a DPT folder, a diffusers model folder or a Hugging Face cache id.")
+    var depthModel: String?
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "Output 16-bit grayscale PNG (nearer is brighter), at the input size.") var output: String
     @Option(help: "Optional 8-bit colour-mapped preview PNG.") var preview: String?
@@ -20,7 +25,12 @@ struct EstimateDepth: ParsableCommand {
         do {
             let compute = try BackendKind(parsing: backend).makeBackend()
             let picture = try ImageFile.readRGBImage(URL(fileURLWithPath: image))
-            let estimator = try DPTDepthEstimator(pipelineFolder: URL(fileURLWithPath: model), backend: compute)
+            var isDirectory: ObjCBool = false
+            let isSingleFile = FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) && !isDirectory.boolValue
+            let estimator = isSingleFile
+                ? try DPTDepthEstimator(checkpoint: URL(fileURLWithPath: model), backend: compute,
+                                        options: SingleFileOptions(configFolder: config.map { URL(fileURLWithPath: $0) }, depthModel: depthModel))
+                : try DPTDepthEstimator(pipelineFolder: URL(fileURLWithPath: model), backend: compute)
             let start = Date()
             let depth = try estimator.estimate(picture).resized
             try ImageFile.write(depth.grayscale16(), to: URL(fileURLWithPath: output))

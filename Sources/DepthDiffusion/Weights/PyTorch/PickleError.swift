@@ -16,11 +16,11 @@ public enum PickleError: Error, Equatable, CustomStringConvertible, Sendable {
     public var description: String {
         switch self {
         case let .forbiddenGlobal(module, name, offset):
-            return "it refers to the Python global \(module).\(name) (byte \(offset)), which a PyTorch state dict never needs; the file may run code when loaded with torch.load and was refused"
+            return "it refers to the Python global \(module).\(name) (byte \(offset)), which a PyTorch state dict never needs (loading the file with torch.load could run code)"
         case let .forbiddenCall(callee, offset):
-            return "it calls \(callee) (byte \(offset)), which a PyTorch state dict never does; the file was refused"
+            return "it calls \(callee) (byte \(offset)), which a PyTorch state dict never does"
         case let .forbiddenOpcode(name, offset):
-            return "it constructs Python objects with \(name) (byte \(offset)), which a PyTorch state dict never does; the file was refused"
+            return "it constructs Python objects with \(name) (byte \(offset)), which a PyTorch state dict never does"
         case let .unsupportedOpcode(byte, offset):
             return "it uses pickle opcode 0x\(String(byte, radix: 16)) (byte \(offset)), which PyTorch state dicts do not use"
         case let .truncated(offset):

@@ -179,9 +179,3 @@ public final class PyTorchCheckpoint: @unchecked Sendable {
         return Float16Conversion.decode(raw, as: dtype) ?? []
     }
 }
-
-extension PyTorchCheckpoint: WeightSource {
-    public var tensorNames: [String]? { names }
-    public func shape(of name: String) -> [Int]? { entries[name]?.shape }
-    public func floats(_ name: String, shape: [Int]) throws -> [Float] { try floats(name) }
-}

@@ -46,6 +46,17 @@ final class PyTorchCheckpointTests: XCTestCase {
         }
     }
 
+    func testReadsTheStateDictOfALightningTrainingCheckpoint() throws {
+        // Lightning keys the callback states by the callback class: kept as an inert name, never called.
+        let checkpoint = try PyTorchCheckpoint(url: fixtureURL("single_file/lightning.ckpt"))
+        XCTAssertEqual(checkpoint.names, ["model.diffusion_model.out.2.bias"])
+        XCTAssertEqual(try checkpoint.floats("model.diffusion_model.out.2.bias"), [0.5, -1.0, 2.0, 0.25])
+        guard case let .forbiddenCall(callee, _)? = pickleError("reduce_lightning_callback.ckpt") else {
+            return XCTFail("\(String(describing: open("reduce_lightning_callback.ckpt")))")
+        }
+        XCTAssertTrue(callee.contains("ModelCheckpoint"), callee)
+    }
+
     // MARK: - Refused files
 
     func open(_ name: String) -> Error? {

@@ -43,6 +43,17 @@ public enum PickleGlobal: Equatable, Sendable {
     case rebuildParameter
     /// `torch.<Type>Storage`: names the element type of a storage in a persistent id.
     case storageType(TorchStorageType)
+    /// A PyTorch Lightning callback class (``lightningCallbackClasses``): training checkpoints use the class
+    /// itself as the key of the callback states. It is kept as an inert name and can never be called.
+    case lightningCallback(String)
+
+    /// The callback classes whose names may appear in a checkpoint (the keys of Lightning's `callbacks`).
+    public static let lightningCallbackClasses: Set<String> = [
+        "pytorch_lightning.callbacks.model_checkpoint.ModelCheckpoint",
+        "pytorch_lightning.callbacks.early_stopping.EarlyStopping",
+        "lightning.pytorch.callbacks.model_checkpoint.ModelCheckpoint",
+        "lightning.pytorch.callbacks.early_stopping.EarlyStopping",
+    ]
 
     /// Resolves `module.name`, or returns nil for a global that is not allowed.
     static func resolve(module: String, name: String) -> PickleGlobal? {
@@ -51,7 +62,9 @@ public enum PickleGlobal: Equatable, Sendable {
         case ("torch._utils", "_rebuild_tensor_v2"): return .rebuildTensorV2
         case ("torch._utils", "_rebuild_parameter"): return .rebuildParameter
         case ("torch", _): return TorchStorageType(rawValue: name).map { .storageType($0) }
-        default: return nil
+        default:
+            let qualified = module + "." + name
+            return lightningCallbackClasses.contains(qualified) ? .lightningCallback(qualified) : nil
         }
     }
 
@@ -62,6 +75,7 @@ public enum PickleGlobal: Equatable, Sendable {
         case .rebuildTensorV2: return "torch._utils._rebuild_tensor_v2"
         case .rebuildParameter: return "torch._utils._rebuild_parameter"
         case let .storageType(t): return "torch.\(t.rawValue)"
+        case let .lightningCallback(name): return name
         }
     }
 }

@@ -153,6 +153,22 @@ final class SingleFileCheckpointTests: XCTestCase {
         }
     }
 
+    func testBuiltInFeatureExtractorIsStableDiffusion2Depths() throws {
+        // dpt/preprocess/sd2_down holds stable-diffusion-2-depth's feature_extractor/preprocessor_config.json.
+        let published = try DPTImageProcessor(contentsOf: fixtureURL("dpt/preprocess/sd2_down/preprocessor_config.json"))
+        let preset = SingleFileConfigurations.stableDiffusion2Depth.imageProcessor
+        XCTAssertEqual(preset.size.height, published.size.height)
+        XCTAssertEqual(preset.size.width, published.size.width)
+        XCTAssertEqual(preset.resample, published.resample)
+        XCTAssertEqual(preset.keepAspectRatio, published.keepAspectRatio)
+        XCTAssertEqual(preset.ensureMultipleOf, published.ensureMultipleOf)
+        // 1/255; Foundation's JSON parser reads the published "0.00392156862745098" one ulp away from it.
+        XCTAssertEqual(preset.rescaleFactor, published.rescaleFactor, accuracy: 1e-17)
+        XCTAssertEqual(preset.imageMean, published.imageMean)
+        XCTAssertEqual(preset.imageStd, published.imageStd)
+        XCTAssertEqual([preset.doResize, preset.doRescale, preset.doNormalize], [published.doResize, published.doRescale, published.doNormalize])
+    }
+
     func testOpenCLIPKeysSkipTheLastLayerAndSplitFusedProjections() {
         let config = CLIPTextConfig.stableDiffusion2
         XCTAssertEqual(config.numHiddenLayers, 23)

@@ -144,6 +144,22 @@ final class PyTorchCheckpointTests: XCTestCase {
         }
     }
 
+    /// Inputs the fuzzer (Scripts/fuzz/fuzz-checkpoint.sh) found crashing, kept as regressions.
+    func testInputsFoundByFuzzingAreRefused() {
+        let inputs: [[UInt8]] = [
+            // A ZIP64 end record pointing before the start of a 51-byte file (size − 56 underflowed).
+            [0x50, 0x4b, 0x03, 0x04, 0x00, 0x6f, 0x72, 0x00, 0x00, 0x50, 0x4b, 0x06, 0x07, 0x00, 0x00, 0x00,
+             0x00, 0xe7, 0x0f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x50, 0x4b, 0x05,
+             0x06, 0x00, 0x00, 0x00, 0x00, 0x0f, 0x00, 0x0f, 0x00, 0xaf, 0x03, 0x00, 0x00, 0xff, 0xff, 0xff,
+             0xff, 0x00, 0x00],
+        ]
+        for input in inputs {
+            XCTAssertThrowsError(try input.withUnsafeBytes {
+                try PyTorchCheckpoint(bytes: $0, owner: nil, url: URL(fileURLWithPath: "fuzz.ckpt"))
+            }) { XCTAssertTrue($0 is PyTorchCheckpointError, "\($0)") }
+        }
+    }
+
     // MARK: - The pickle machine
 
     func parse(_ bytes: [UInt8]) throws -> PickleDocument { try bytes.withUnsafeBytes { try PickleReader.parse($0) } }

@@ -112,7 +112,7 @@ public struct ZipStoredArchive {
                 throw ZipArchiveError.malformed("the ZIP64 end-of-directory locator is missing")
             }
             let record = try reader.u64(end - 20 + 8)
-            guard record <= UInt64(size - 56), try reader.u32(Int(record)) == 0x0606_4b50 else {
+            guard size >= 56, record <= UInt64(size - 56), try reader.u32(Int(record)) == 0x0606_4b50 else {
                 throw ZipArchiveError.malformed("the ZIP64 end-of-directory record is missing")
             }
             count = try reader.u64(Int(record) + 32)

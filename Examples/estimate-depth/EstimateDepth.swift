@@ -11,10 +11,14 @@ struct EstimateDepth: ParsableCommand {
         commandName: "estimate-depth",
         abstract: "Writes the relative depth of an image as a 16-bit PNG (and an 8-bit colour preview).")
 
-    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/), or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it.")
+    @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/), or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it, or a single-file checkpoint in the original layout (uses depth_model.*).")
     var model: String
     @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
     @Option(help: "With a repository id: the weights variant to download, e.g. fp16.") var variant: String?
+    @Option(help: "Single-file --model: a diffusers folder with the model's configurations (default: built-in stable-diffusion-2-depth).")
+    var config: String?
+    @Option(help: "Single-file --model without depth_model.*: a DPT folder, a diffusers model folder or a Hugging Face cache id.")
+    var depthModel: String?
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "Output 16-bit grayscale PNG (nearer is brighter), at the input size.") var output: String
     @Option(help: "Optional 8-bit colour-mapped preview PNG.") var preview: String?
@@ -24,11 +28,21 @@ struct EstimateDepth: ParsableCommand {
         do {
             let compute = try BackendKind(parsing: backend).makeBackend()
             let picture = try ImageFile.readRGBImage(URL(fileURLWithPath: image))
-            let hub = HubClient()
-            hub.progress = HubProgressBar().report
-            hub.notice = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-            let folder = try ModelFolder.locate(model, revision: revision, variant: variant, components: PipelineFiles.depthComponents, client: hub)
-            let estimator = try DPTDepthEstimator(pipelineFolder: folder, backend: compute)
+            var isDirectory: ObjCBool = false
+            let isSingleFile = FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) && !isDirectory.boolValue
+            let estimator: DPTDepthEstimator
+            if isSingleFile {
+                estimator = try DPTDepthEstimator(checkpoint: URL(fileURLWithPath: model), backend: compute,
+                                                  options: SingleFileOptions(configFolder: config.map { URL(fileURLWithPath: $0) },
+                                                                             depthModel: depthModel))
+            } else {
+                let hub = HubClient()
+                hub.progress = HubProgressBar().report
+                hub.notice = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+                let folder = try ModelFolder.locate(model, revision: revision, variant: variant,
+                                                    components: PipelineFiles.depthComponents, client: hub)
+                estimator = try DPTDepthEstimator(pipelineFolder: folder, backend: compute, variant: variant)
+            }
             let start = Date()
             let depth = try estimator.estimate(picture).resized
             try ImageFile.write(depth.grayscale16(), to: URL(fileURLWithPath: output))

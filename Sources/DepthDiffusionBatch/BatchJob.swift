@@ -36,8 +36,8 @@ public struct BatchJob: Sendable, Equatable {
     }
 
     /// The pipeline request for this job, given its decoded input image and depth map.
-    public func configuration(image rgb: RGBImage, depthMap: DepthMap?) -> DepthToImageConfiguration {
-        var request = DepthToImageConfiguration(prompt: prompt, image: rgb)
+    public func configuration(image rgb: RGBImage, depthMap: DepthMap?) -> DepthToImageRequest {
+        var request = DepthToImageRequest(prompt: prompt, image: rgb)
         request.negativePrompt = negativePrompt
         request.depthMap = depthMap
         request.seed = seed

@@ -23,9 +23,9 @@ public final class DepthToImagePipeline {
     public let unet: UNet2DConditionModel
     public let vae: AutoencoderKL
     public let depthEstimator: DPTDepthEstimator
-    /// The folder's `scheduler_config.json`.
+    /// The model's scheduler configuration (`scheduler_config.json`).
     public let schedulerConfig: SchedulerConfig
-    /// The folder's scheduler class, as a ``SchedulerKind``.
+    /// The model's scheduler class, as a ``SchedulerKind``.
     public let defaultScheduler: SchedulerKind
 
     /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend`.

@@ -27,19 +27,22 @@ public struct CLIPTokenizerConfiguration: Equatable, Sendable {
     public init() {}
 
     /// Reads `tokenizer_config.json` and `special_tokens_map.json` from `folder` (both optional).
+    ///
+    /// - Throws: ``ConfigError`` when a file is not valid JSON, a token is neither a string nor an `AddedToken`
+    ///   object, a token sets options this tokenizer does not implement, or `model_max_length` is not an
+    ///   integer of at least 2.
     public init(folder: URL) throws {
-        let configURL = folder.appendingPathComponent("tokenizer_config.json")
-        let mapURL = folder.appendingPathComponent("special_tokens_map.json")
-        for url in [configURL, mapURL] {
-            guard let object = try Self.readObject(url) else { continue }
-            for (key, path) in [("bos_token", \Self.bos), ("eos_token", \Self.eos), ("unk_token", \Self.unk),
-                                ("pad_token", \Self.pad)] as [(String, WritableKeyPath<Self, SpecialToken>)] {
-                guard let value = object[key], !(value is NSNull) else { continue }
-                self[keyPath: path] = try Self.token(value, key: key, url: url)
+        for name in ["tokenizer_config.json", "special_tokens_map.json"] {
+            let url = folder.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let raw = try ConfigFile.decode(Raw.self, from: url)
+            for (token, path) in [(raw.bosToken, \Self.bos), (raw.eosToken, \Self.eos), (raw.unkToken, \Self.unk),
+                                  (raw.padToken, \Self.pad)] as [(TokenValue?, WritableKeyPath<Self, SpecialToken>)] {
+                if let token { self[keyPath: path] = try token.special(file: name) }
             }
-            if url == configURL, let value = object["model_max_length"] {
-                guard let n = (value as? NSNumber)?.doubleValue, n >= 2, n.rounded() == n else {
-                    throw TokenizerError.invalidConfiguration(url, "model_max_length \(value) must be an integer ≥ 2")
+            if name == "tokenizer_config.json", let n = raw.modelMaxLength {
+                guard n >= 2, n.rounded() == n else {
+                    throw ConfigError.inconsistent(component: "tokenizer (\(name))", detail: "model_max_length \(n) must be an integer ≥ 2")
                 }
                 // transformers writes a huge sentinel (1e30) when there is no limit: use the CLIP default then.
                 maxLength = n > 1_000_000 ? 77 : Int(n)
@@ -47,25 +50,43 @@ public struct CLIPTokenizerConfiguration: Equatable, Sendable {
         }
     }
 
-    private static func readObject(_ url: URL) throws -> [String: Any]? {
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch { throw TokenizerError.unreadableFile(url, "\(error)") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw TokenizerError.invalidConfiguration(url, "the file is not a JSON object; re-download it")
-        }
-        return object
+    /// The keys of `tokenizer_config.json` / `special_tokens_map.json` this tokenizer reads.
+    private struct Raw: Decodable {
+        var bosToken: TokenValue?, eosToken: TokenValue?, unkToken: TokenValue?, padToken: TokenValue?
+        var modelMaxLength: Double?
     }
 
-    private static func token(_ value: Any, key: String, url: URL) throws -> SpecialToken {
-        // A plain string becomes a special AddedToken that transformers matches in the raw text.
-        if let s = value as? String, !s.isEmpty { return SpecialToken(s, normalized: false) }
-        guard let dict = value as? [String: Any], let content = dict["content"] as? String, !content.isEmpty else {
-            throw TokenizerError.invalidConfiguration(url, "\(key) must be a non-empty string or an object with a 'content' string")
+    /// A special token: a plain string, or transformers' `AddedToken` object.
+    private enum TokenValue: Decodable {
+        case text(String)
+        case added(content: String, normalized: Bool?, unsupportedFlag: String?)
+
+        private struct Added: Decodable {
+            var content: String
+            var normalized: Bool?, lstrip: Bool?, rstrip: Bool?, singleWord: Bool?
         }
-        for flag in ["lstrip", "rstrip", "single_word"] where (dict[flag] as? Bool) == true {
-            throw TokenizerError.invalidConfiguration(url, "\(key) sets \(flag): true, which this tokenizer does not support")
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) { self = .text(s); return }
+            let a = try c.decode(Added.self)
+            let flag = [("lstrip", a.lstrip), ("rstrip", a.rstrip), ("single_word", a.singleWord)].first { $0.1 == true }?.0
+            self = .added(content: a.content, normalized: a.normalized, unsupportedFlag: flag)
         }
-        return SpecialToken(content, normalized: (dict["normalized"] as? Bool) ?? true)
+
+        func special(file: String) throws -> SpecialToken {
+            switch self {
+            case .text(let s) where !s.isEmpty:
+                // A plain string becomes a special AddedToken that transformers matches in the raw text.
+                return SpecialToken(s, normalized: false)
+            case let .added(content, normalized, nil) where !content.isEmpty:
+                return SpecialToken(content, normalized: normalized ?? true)
+            case let .added(_, _, flag?):
+                throw ConfigError.unsupported(component: "tokenizer (\(file))", field: "special token \(flag)", value: "true",
+                                              supported: "false")
+            default:
+                throw ConfigError.inconsistent(component: "tokenizer (\(file))", detail: "a special token is empty")
+            }
+        }
     }
 }

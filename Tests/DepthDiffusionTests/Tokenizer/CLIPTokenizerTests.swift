@@ -163,10 +163,20 @@ final class CLIPTokenizerTests: XCTestCase {
         try Data("{\"pad_token\": \"<pad>\"}".utf8).write(to: dir.appendingPathComponent("special_tokens_map.json"))
         assertTokenizerError(dir, contains: "'<pad>' is not in vocab.json") { if case .invalidConfiguration = $0 { return true }; return false }
         try Data("{\"pad_token\": 5}".utf8).write(to: dir.appendingPathComponent("special_tokens_map.json"))
-        assertTokenizerError(dir, contains: "pad_token") { if case .invalidConfiguration = $0 { return true }; return false }
+        XCTAssertThrowsError(try CLIPTokenizer(folder: dir)) { error in
+            guard case ConfigError.unreadable(_, let reason) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(reason.contains("pad_token"), reason)
+        }
+        try Data("{\"pad_token\": {\"content\": \"!\", \"lstrip\": true}}".utf8).write(to: dir.appendingPathComponent("special_tokens_map.json"))
+        XCTAssertThrowsError(try CLIPTokenizer(folder: dir)) { error in
+            guard case ConfigError.unsupported(_, "special token lstrip", _, _) = error else { return XCTFail("\(error)") }
+        }
         try Data("{\"model_max_length\": -3}".utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))
         try FileManager.default.removeItem(at: dir.appendingPathComponent("special_tokens_map.json"))
-        assertTokenizerError(dir, contains: "model_max_length") { if case .invalidConfiguration = $0 { return true }; return false }
+        XCTAssertThrowsError(try CLIPTokenizer(folder: dir)) { error in
+            guard case ConfigError.inconsistent(_, let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.contains("model_max_length"), detail)
+        }
     }
 
     /// special_tokens_map.json overrides tokenizer_config.json; without either, CLIP's defaults apply.

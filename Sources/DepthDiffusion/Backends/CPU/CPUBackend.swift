@@ -15,6 +15,14 @@ public final class CPUBackend: ComputeBackend {
     var shiftedTileColumns = 4096
     /// Largest block of attention scores, in floats (1 MiB).
     var attentionScoreBudget = 1 << 18
+    /// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions (on by default; `DEPTHDIFFUSION_WINOGRAD=0` turns it off).
+    var winogradEnabled = ProcessInfo.processInfo.environment["DEPTHDIFFUSION_WINOGRAD"] != "0"
+    /// Smallest output side that takes the Winograd path.
+    var winogradMinimumSide = 24
+    /// Largest transformed weight (36 · outC · inC floats) the Winograd path builds per call (128 MiB).
+    var winogradWeightBudget = 32 << 20
+    /// Transformed input plus products per chunk of tile rows, in floats (32 MiB each).
+    var winogradTileBudget = 8 << 20
 
     /// Creates the backend, loading OpenBLAS on first use (see ``OpenBLASLibrary``). `threads` sets the number
     /// of cores the CPU kernels use, process-wide: OpenBLAS's thread count for large GEMMs and the worker count

@@ -1,7 +1,8 @@
 // Convolution on the CPU backend, as GEMMs over bounded scratch memory.
 //
-// Three strategies, chosen per shape:
+// Four strategies, chosen per shape:
 // * 1x1, stride 1, no padding: one GEMM per image straight into the output.
+// * 3x3, stride 1 on maps of at least `winogradMinimumSide` pixels: Winograd F(4x4, 3x3) (CPUWinograd.swift).
 // * stride 1 on large maps ("shifted GEMM"): the input is copied once into a zero-padded,
 //   channel-major buffer with the batch folded into the columns; then each kernel tap is a GEMM
 //   whose B operand is that buffer shifted by the tap's offset. Output columns are computed over the
@@ -24,6 +25,10 @@ extension CPUBackend {
                       b: x + n * d.inChannels * hw, ldb: hw, c: y + n * d.outChannels * hw, ldc: hw,
                       bias: b.map { ($0, .perRow) })
             }
+            return
+        }
+        if usesWinograd(d) {
+            try winogradConv(d, x, w, b, y)
             return
         }
         let wp = d.width + d.padLeft + d.padRight, hp = d.height + d.padTop + d.padBottom

@@ -66,7 +66,7 @@ public struct SingleFileConfigurations: Sendable {
         imageProcessor = try DPTImageProcessor(contentsOf: file("feature_extractor", "preprocessor_config.json"))
         let schedulerFile = try file("scheduler", "scheduler_config.json")
         scheduler = try SchedulerConfig(contentsOf: schedulerFile)
-        schedulerKind = try DepthToImagePipeline.schedulerKind(schedulerFile, config: scheduler)
+        schedulerKind = try DepthToImagePipeline.schedulerKind(scheduler, file: schedulerFile.path)
     }
 
     public init(unet: UNet2DConditionConfig, vae: AutoencoderKLConfig, textEncoder: CLIPTextConfig, depthEstimator: DPTConfig,

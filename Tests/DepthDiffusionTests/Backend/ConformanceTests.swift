@@ -175,7 +175,7 @@ final class ConformanceTests: XCTestCase {
             let fast = try run(winograd)
             let scale = reference.map(abs).max() ?? 1
             worst = max(worst, (zip(fast, reference).map { abs(Double($0) - $1) }.max() ?? 0) / scale)
-            // Measured: at most 1.6e-6 of the output scale (inputs in [-1, 1], up to 64 input channels).
+            // Measured: at most 2.7e-6 of the output scale (inputs in [-1, 1], up to 64 input channels); direct: ~1e-7.
             assertClose(fast, reference, atol: 1e-5 * scale, rtol: 0, "winograd conv \(d)")
             assertClose(fast, try run(direct), atol: 1e-5 * scale, rtol: 0, "winograd vs direct \(d)")
         }

@@ -53,7 +53,12 @@ public struct ModelFolder {
 
     /// The weights of a component: float32 safetensors first (or the requested variant), then `fp16`.
     public func weights(_ component: String) throws -> SafeTensorsCollection {
-        let dir = folder(component)
+        try Self.weights(in: folder(component), component: component, variant: variant)
+    }
+
+    /// The safetensors weights of one component folder (`variant` first when given, else float32, then
+    /// `fp16`); a folder with only PyTorch pickle files is reported with the command that converts it.
+    public static func weights(in dir: URL, component: String, variant: String?) throws -> SafeTensorsCollection {
         do {
             return try SafeTensorsCollection(url: dir, variant: variant)
         } catch SafeTensorsError.noWeightsFound {

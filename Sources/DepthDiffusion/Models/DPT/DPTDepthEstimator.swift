@@ -30,10 +30,14 @@ public final class DPTDepthEstimator {
     /// (e.g. stable-diffusion-2-depth).
     /// `variant` picks `*.VARIANT.safetensors` weights (e.g. `fp16`); `nil` prefers float32 files, then `fp16`.
     public convenience init(pipelineFolder: URL, backend: ComputeBackend, variant: String? = nil) throws {
-        let folder = try ModelFolder(url: pipelineFolder, variant: variant)
-        let model = try DPTForDepthEstimation(config: DPTConfig(contentsOf: folder.file("depth_estimator", "config.json")),
-                                              weights: folder.weights("depth_estimator"), backend: backend)
-        let processor = try DPTImageProcessor(contentsOf: folder.file("feature_extractor", "preprocessor_config.json"))
+        // Only the two components it needs: a download of just these (estimate-depth) is enough.
+        let depthFolder = pipelineFolder.appendingPathComponent("depth_estimator")
+        let model = try DPTForDepthEstimation(config: DPTConfig(contentsOf: depthFolder.appendingPathComponent("config.json")),
+                                              weights: ModelFolder.weights(in: depthFolder, component: "depth_estimator",
+                                                                           variant: variant),
+                                              backend: backend)
+        let processor = try DPTImageProcessor(contentsOf: pipelineFolder.appendingPathComponent("feature_extractor")
+                                                .appendingPathComponent("preprocessor_config.json"))
         self.init(model: model, processor: processor)
     }
 

@@ -22,6 +22,24 @@ final class DPTDepthEstimatorTests: XCTestCase {
         }
     }
 
+    /// A pipeline folder with only `depth_estimator/` and `feature_extractor/` (what `estimate-depth` downloads)
+    /// is enough for the estimator, with the `fp16` variant named or found; the full pipeline still wants everything.
+    func testPipelineFolderWithOnlyTheDepthComponents() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("dpt-only-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for component in ["depth_estimator", "feature_extractor"] {
+            try FileManager.default.copyItem(at: PipelineParityTests.modelURL.appendingPathComponent(component),
+                                             to: dir.appendingPathComponent(component))
+        }
+        let backend = try CPUBackend()
+        let image = try makeTestImage(width: 40, height: 30)
+        let named = try DPTDepthEstimator(pipelineFolder: dir, backend: backend, variant: "fp16").estimate(image)
+        let found = try DPTDepthEstimator(pipelineFolder: dir, backend: backend).estimate(image)
+        XCTAssertEqual(named.resized.values, found.resized.values)
+        XCTAssertThrowsError(try DepthToImagePipeline(modelFolder: dir, backend: backend))
+    }
+
     func testConstantDepthMapIsBlack() throws {
         let map = try DepthMap(width: 2, height: 1, values: [3, 3])
         XCTAssertEqual(try map.grayscale8().pixels, [0, 0])

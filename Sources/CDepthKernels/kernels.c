@@ -88,6 +88,27 @@ static inline __attribute__((always_inline)) float dd_sigmoid(float x) { return 
         for (; i < n; i++) sum += row[i];                                                          \
         const float inv = 1.0f / sum;                                                              \
         for (i = 0; i < n; i++) row[i] *= inv;                                                     \
+    }                                                                                              \
+    ATTR static float online_softmax_##SUFFIX(float *row, long n, float *m, float *l) {             \
+        float mv[16], sv[16];                                                                      \
+        for (int j = 0; j < 16; j++) { mv[j] = row[0]; sv[j] = 0.0f; }                             \
+        long i = 0;                                                                                \
+        for (; i + 16 <= n; i += 16)                                                               \
+            for (int j = 0; j < 16; j++) mv[j] = row[i + j] > mv[j] ? row[i + j] : mv[j];          \
+        float mb = row[0];                                                                         \
+        for (int j = 0; j < 16; j++) mb = mv[j] > mb ? mv[j] : mb;                                 \
+        for (; i < n; i++) mb = row[i] > mb ? row[i] : mb;                                         \
+        const float mnew = *m > mb ? *m : mb;                                                      \
+        for (i = 0; i < n; i++) row[i] = dd_exp(row[i] - mnew);                                    \
+        for (i = 0; i + 16 <= n; i += 16)                                                          \
+            for (int j = 0; j < 16; j++) sv[j] += row[i + j];                                      \
+        float sum = 0.0f;                                                                          \
+        for (int j = 0; j < 16; j++) sum += sv[j];                                                 \
+        for (; i < n; i++) sum += row[i];                                                          \
+        const float factor = dd_exp(*m - mnew);                                                    \
+        *l = *l * factor + sum;                                                                    \
+        *m = mnew;                                                                                 \
+        return factor;                                                                             \
     }
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -115,3 +136,4 @@ void dd_unary(int op, const float *x, float *y, long n) { DISPATCH(unary, op, x,
 void dd_geglu(const float *h, const float *g, float *o, long n) { DISPATCH(geglu, h, g, o, n); }
 void dd_affine(const float *x, float *y, long n, float scale, float shift, int silu) { DISPATCH(affine, x, y, n, scale, shift, silu); }
 void dd_softmax(float *row, long n) { if (n > 0) DISPATCH(softmax, row, n); }
+float dd_online_softmax(float *row, long n, float *m, float *l) { return n > 0 ? DISPATCH(online_softmax, row, n, m, l) : 1.0f; }

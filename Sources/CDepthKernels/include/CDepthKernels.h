@@ -12,6 +12,11 @@ void dd_geglu(const float *h, const float *g, float *o, long n);
 void dd_affine(const float *x, float *y, long n, float scale, float shift, int silu);
 /// In-place max-subtracted softmax of one row.
 void dd_softmax(float *row, long n);
+/// One block of an online (flash-style) softmax row: with the running maximum `*m` (start at -INFINITY) and
+/// sum `*l` (start at 0), replaces the `n` scores by exp(score - new maximum), updates both, and returns
+/// exp(old maximum - new maximum), the factor by which the output accumulated so far must be scaled.
+/// `n` = 0 changes nothing and returns 1.
+float dd_online_softmax(float *row, long n, float *m, float *l);
 
 /// Winograd F(4x4, 3x3) transforms (winograd.c).
 /// `p`: one row of input tiles packed channel-fastest, `[6][wp][channels]` (zeros where the convolution pads);

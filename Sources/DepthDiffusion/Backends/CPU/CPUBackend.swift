@@ -15,6 +15,10 @@ public final class CPUBackend: ComputeBackend {
     var shiftedTileColumns = 4096
     /// Largest block of attention scores, in floats (1 MiB).
     var attentionScoreBudget = 1 << 18
+    /// Keys per block of the flash-style attention, used when there are more than two blocks of keys.
+    var attentionKeyBlock = 256
+    /// Query rows per job of the flash-style attention.
+    var attentionRowBlock = 64
     /// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions (on by default; `DEPTHDIFFUSION_WINOGRAD=0` turns it off).
     var winogradEnabled = ProcessInfo.processInfo.environment["DEPTHDIFFUSION_WINOGRAD"] != "0"
     /// Smallest output side that takes the Winograd path.

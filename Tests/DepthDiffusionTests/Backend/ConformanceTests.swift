@@ -235,6 +235,7 @@ final class ConformanceTests: XCTestCase {
         let flash = try CPUBackend()
         flash.attentionKeyBlock = 5
         flash.attentionRowBlock = 7
+        var worst = 0.0
         var fusedCase = AttentionDescriptor(batch: 2, heads: 2, queryLength: 23, keyLength: 23, headDim: 6, causal: true)
         fusedCase.qRowStride = 3 * 12; fusedCase.kRowStride = 3 * 12; fusedCase.vRowStride = 3 * 12
         fusedCase.kOffset = 12; fusedCase.vOffset = 24
@@ -251,9 +252,12 @@ final class ConformanceTests: XCTestCase {
             let (qt, kt, vt) = (try t(flash, [q.count], q), try t(flash, [k.count], k), try t(flash, [v.count], v))
             let out = try Tensor(uninitializedShape: [d.batch, d.queryLength, hd], on: flash)
             try flash.attention(d, q: qt.buffer, k: kt.buffer, v: vt.buffer, output: out.buffer)
-            // Measured: within 4e-7 of the double-precision reference (outputs up to ~3).
-            assertClose(try out.toArray(), expected, atol: 2e-6, rtol: 1e-5, "flash attention \(d)")
+            // Measured: 7.9e-7 at most (outputs up to ~1); the bound is the one of testAttention.
+            let actual = try out.toArray()
+            worst = max(worst, zip(actual, expected).map { abs(Double($0) - $1) }.max() ?? 0)
+            assertClose(actual, expected, atol: 2e-6, rtol: 1e-5, "flash attention \(d)")
         }
+        print("[measured] flash attention on cpu: max abs error \(worst)")
     }
 
     // MARK: Normalisation

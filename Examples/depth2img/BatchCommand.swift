@@ -1,7 +1,6 @@
 import ArgumentParser
 import DepthDiffusion
 import DepthDiffusionBatch
-import DepthDiffusionHub
 import Foundation
 
 /// `depth2img batch`: runs one shard of a JSON Lines manifest with a model loaded once.
@@ -21,9 +20,7 @@ struct BatchCommand: ParsableCommand {
             by SIGTERM or SIGINT (run again to finish).
             """)
 
-    @Option(help: "A diffusers model folder of stable-diffusion-2-depth, or a Hugging Face repository id (org/name).") var model: String
-    @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
-    @Option(help: "Weights variant to load (and download), e.g. fp16.") var variant: String?
+    @OptionGroup var source: ModelOptions
     @Option(help: "The JSON Lines manifest.") var manifest: String
     @Option(help: "Folder for the images, results and summary files (created if missing).") var outputDir: String
     @Option(help: "This worker's shard as INDEX/COUNT, e.g. 0/4.") var shard: String?
@@ -62,7 +59,7 @@ struct BatchCommand: ParsableCommand {
     }
 
     private func work(stop: BatchStopFlag) throws -> BatchSummary {
-        let (shard, source) = try BatchShard.resolve(option: self.shard, count: shardCount,
+        let (shard, shardSource) = try BatchShard.resolve(option: self.shard, count: shardCount,
                                                      environment: ProcessInfo.processInfo.environment)
         var defaults = BatchDefaults()
         defaults.negativePrompt = negativePrompt
@@ -74,15 +71,11 @@ struct BatchCommand: ParsableCommand {
         defaults.eta = eta
         defaults.images = images
         let manifest = try BatchManifest(contentsOf: URL(fileURLWithPath: self.manifest), defaults: defaults)
-        let printer = BatchProgressPrinter(shardSource: source, model: model)
+        let printer = BatchProgressPrinter(shardSource: shardSource, model: self.source.model)
         let worker = BatchWorker(manifest: manifest, outputFolder: URL(fileURLWithPath: outputDir), shard: shard) {
             let compute = try BackendKind(parsing: backend).makeBackend()
             printer.note("backend: \(compute.name) — \(compute.deviceDescription)")
-            let hub = HubClient()
-            hub.progress = HubProgressBar().report
-            hub.notice = printer.note
-            let folder = try ModelFolder.locate(model, revision: revision, variant: variant, client: hub)
-            return try DepthToImagePipeline(modelFolder: folder, backend: compute, variant: variant)
+            return try self.source.loadPipeline(backend: compute, note: printer.note)
         }
         printer.note("results: \(worker.resultsFile.path)")
         stop.stopOnSignals { signal in

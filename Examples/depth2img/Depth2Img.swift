@@ -1,6 +1,5 @@
 import ArgumentParser
 import DepthDiffusion
-import DepthDiffusionHub
 import DepthDiffusionImageIO
 import Foundation
 
@@ -11,10 +10,7 @@ struct Depth2Img: ParsableCommand {
         abstract: "Generates an image that keeps the depth layout of an input image (Stable Diffusion 2 depth).",
         discussion: "With --seed the PyTorch-compatible random source is used, so the result matches diffusers' StableDiffusionDepth2ImgPipeline with torch.Generator().manual_seed(seed).")
 
-    @Option(help: "A diffusers model folder of stable-diffusion-2-depth, or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it, or a single-file checkpoint in the original layout (512-depth-ema.ckpt or .safetensors).")
-    var model: String
-    @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
-    @Option(help: "Weights variant to load (and download), e.g. fp16.") var variant: String?
+    @OptionGroup var source: ModelOptions
     @Option(help: "Input image (PNG or JPEG).") var image: String
     @Option(help: "What to draw.") var prompt: String
     @Option(help: "What to avoid.") var negativePrompt: String?
@@ -30,12 +26,6 @@ struct Depth2Img: ParsableCommand {
     @Option(help: "Backend: auto, cpu, opencl or opencl:PLATFORM:DEVICE.") var backend: String = "auto"
     @Option(help: "Output PNG (OUT-1.png, OUT-2.png, ... with --images > 1).") var output: String
     @Option(help: "Also write the relative depth (the estimator's output, or the --depth map) as a 16-bit PNG.") var depthOutput: String?
-    @Option(help: "Single-file --model: a diffusers folder with the model's configurations (default: built-in stable-diffusion-2-depth).")
-    var config: String?
-    @Option(help: "Single-file --model: a folder with the CLIP vocab.json and merges.txt (default: --config's tokenizer/, then the Hugging Face cache).")
-    var tokenizer: String?
-    @Option(help: "Single-file --model without depth_model.*: a DPT folder, a diffusers model folder or a Hugging Face cache id such as Intel/dpt-hybrid-midas.")
-    var depthModel: String?
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1") }
@@ -45,15 +35,6 @@ struct Depth2Img: ParsableCommand {
             throw ValidationError("unknown --scheduler \(scheduler); use one of \(SchedulerKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard output.lowercased().hasSuffix(".png") else { throw ValidationError("--output must be a .png file") }
-        if !isSingleFile && (config != nil || tokenizer != nil || depthModel != nil) {
-            throw ValidationError("--config, --tokenizer and --depth-model apply to a single-file --model (.ckpt or .safetensors), not to a model folder")
-        }
-    }
-
-    /// Whether --model names a file (a single-file checkpoint) rather than a folder.
-    var isSingleFile: Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: model, isDirectory: &isDirectory) && !isDirectory.boolValue
     }
 
     func run() throws {
@@ -86,20 +67,8 @@ struct Depth2Img: ParsableCommand {
         let outputs = images == 1 ? [output] : (1...images).map { outputName(output, index: $0) }
 
         let loadStart = Date()
-        let pipeline: DepthToImagePipeline
-        if isSingleFile {
-            pipeline = try DepthToImagePipeline(checkpoint: URL(fileURLWithPath: model), backend: compute,
-                                                options: SingleFileOptions(configFolder: config.map { URL(fileURLWithPath: $0) },
-                                                                           tokenizerFolder: tokenizer.map { URL(fileURLWithPath: $0) },
-                                                                           depthModel: depthModel))
-        } else {
-            let hub = HubClient()
-            hub.progress = HubProgressBar().report
-            hub.notice = note
-            let folder = try ModelFolder.locate(model, revision: revision, variant: variant, client: hub)
-            pipeline = try DepthToImagePipeline(modelFolder: folder, backend: compute, variant: variant)
-        }
-        note(String(format: "loaded %@ in %.1f s; seed %llu", model, Date().timeIntervalSince(loadStart), chosenSeed))
+        let pipeline = try source.loadPipeline(backend: compute, note: note)
+        note(String(format: "loaded %@ in %.1f s; seed %llu", source.model, Date().timeIntervalSince(loadStart), chosenSeed))
         let result = try pipeline.generate(request) { p in
             let eta = p.step < p.totalSteps ? p.elapsed / Double(p.step) * Double(p.totalSteps - p.step) : 0
             let width = 30, filled = width * p.step / p.totalSteps

@@ -36,7 +36,7 @@ public struct BatchJob: Sendable, Equatable {
     }
 
     /// The pipeline request for this job, given its decoded input image and depth map.
-    public func configuration(image rgb: RGBImage, depthMap: DepthMap?) -> DepthToImageRequest {
+    public func request(image rgb: RGBImage, depthMap: DepthMap?) -> DepthToImageRequest {
         var request = DepthToImageRequest(prompt: prompt, image: rgb)
         request.negativePrompt = negativePrompt
         request.depthMap = depthMap

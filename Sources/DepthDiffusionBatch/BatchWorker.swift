@@ -143,7 +143,7 @@ public final class BatchWorker {
         timings.read = now() - readStart
         let model = try pipeline()
         let start = now() - timings.read   // the job's time, without loading the model
-        let result = try model.generate(job.configuration(image: image, depthMap: depth)) { step in
+        let result = try model.generate(job.request(image: image, depthMap: depth)) { step in
             onStep(step)
             return stop?.isStopRequested != true
         }

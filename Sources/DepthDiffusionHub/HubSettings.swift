@@ -1,8 +1,9 @@
 import Foundation
+import DepthDiffusion
 
 /// Where the hub and the cache are, read from the same environment variables as `huggingface_hub`.
 ///
-/// - `HF_HUB_CACHE`, else `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`;
+/// - `HF_HUB_CACHE` (or the older `HUGGINGFACE_HUB_CACHE`), else `$HF_HOME/hub`, else `$XDG_CACHE_HOME/huggingface/hub`, else `~/.cache/huggingface/hub`;
 /// - `HF_ENDPOINT` (default `https://huggingface.co`);
 /// - `HF_TOKEN`, else the token file `$HF_TOKEN_PATH` or `$HF_HOME/token` that `hf auth login` writes;
 /// - `HF_HUB_OFFLINE=1` (or `TRANSFORMERS_OFFLINE=1`): use the cache only, never the network.
@@ -31,10 +32,8 @@ public struct HubSettings: Sendable {
     /// The settings from the environment (by default this process's).
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> HubSettings {
         func value(_ key: String) -> String? { environment[key].flatMap { $0.isEmpty ? nil : $0 } }
-        let home = value("HOME").map { URL(fileURLWithPath: $0) } ?? FileManager.default.homeDirectoryForCurrentUser
-        let cacheHome = value("XDG_CACHE_HOME").map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent(".cache")
-        let hfHome = value("HF_HOME").map { URL(fileURLWithPath: $0) } ?? cacheHome.appendingPathComponent("huggingface")
-        let root = value("HF_HUB_CACHE").map { URL(fileURLWithPath: $0) } ?? hfHome.appendingPathComponent("hub")
+        let hfHome = HuggingFaceCacheLocation.home(environment: environment)
+        let root = HuggingFaceCacheLocation.hubCache(environment: environment)
         var endpoint = value("HF_ENDPOINT") ?? "https://huggingface.co"
         while endpoint.hasSuffix("/") { endpoint.removeLast() }
         var token = value("HF_TOKEN")

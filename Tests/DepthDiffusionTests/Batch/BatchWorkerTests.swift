@@ -42,7 +42,7 @@ final class BatchWorkerTests: XCTestCase {
         XCTAssertEqual(try BatchFixture.images(in: sharded), expected, "sharded outputs are byte-identical to the unsharded run")
         // The batch image equals the single-image API's for the same request.
         guard case .job(let a3) = manifest.entries[2] else { return XCTFail() }
-        let direct = try BatchFixture.loadDemo().generate(a3.configuration(image: ImageFile.readRGBImage(a3.image), depthMap: nil))
+        let direct = try BatchFixture.loadDemo().generate(a3.request(image: ImageFile.readRGBImage(a3.image), depthMap: nil))
         XCTAssertEqual(try ImageFile.encodePNG(direct.images[0]), expected["a3.png"])
 
         // A second run finds everything done and does not load the model.

@@ -6,18 +6,9 @@ struct HuggingFaceCache {
     /// The cache folder.
     let root: URL
 
-    /// `explicit`, else `HF_HUB_CACHE`, `HF_HOME/hub`, `XDG_CACHE_HOME/huggingface/hub`, `~/.cache/huggingface/hub`.
+    /// `explicit`, else the cache the environment names (``HuggingFaceCacheLocation/hubCache(environment:)``).
     init(explicit: URL? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        if let explicit { root = explicit; return }
-        if let hub = environment["HF_HUB_CACHE"] ?? environment["HUGGINGFACE_HUB_CACHE"], !hub.isEmpty {
-            root = URL(fileURLWithPath: hub)
-        } else if let home = environment["HF_HOME"], !home.isEmpty {
-            root = URL(fileURLWithPath: home).appendingPathComponent("hub")
-        } else if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty {
-            root = URL(fileURLWithPath: xdg).appendingPathComponent("huggingface/hub")
-        } else {
-            root = FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/hub")
-        }
+        root = explicit ?? HuggingFaceCacheLocation.hubCache(environment: environment)
     }
 
     /// Whether `text` has the form of a model id (`org/name`, no other slashes, not an existing path).

@@ -65,7 +65,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "estimate-depth",
-            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub",
+            dependencies: ["DepthDiffusion", "DepthDiffusionImageIO", "DepthDiffusionHub", "DepthDiffusionBatch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Examples/estimate-depth"
         ),

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DepthDiffusion
+import DepthDiffusionBatch
 import DepthDiffusionImageIO
 import Foundation
 
@@ -8,7 +9,12 @@ struct Depth2Img: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generates an image that keeps the depth layout of an input image (Stable Diffusion 2 depth).",
-        discussion: "With --seed the PyTorch-compatible random source is used, so the result matches diffusers' StableDiffusionDepth2ImgPipeline with torch.Generator().manual_seed(seed).")
+        discussion: """
+            With --seed the PyTorch-compatible random source is used, so the result matches diffusers' \
+            StableDiffusionDepth2ImgPipeline with torch.Generator().manual_seed(seed). SIGINT (Ctrl-C) or SIGTERM stops \
+            after the current denoising step without writing any output; the exit status is then 128 + signal (130 for \
+            SIGINT, 143 for SIGTERM). A second signal exits at once.
+            """)
 
     @OptionGroup var source: ModelOptions
     @Option(help: "Input image (PNG or JPEG).") var image: String
@@ -38,18 +44,27 @@ struct Depth2Img: ParsableCommand {
     }
 
     func run() throws {
+        let stop = BatchStopFlag()
+        stop.stopOnSignals { signal in
+            FileHandle.standardError.write(Data("\nreceived signal \(signal): stopping after the current step (again to exit at once)\n".utf8))
+        }
         do {
-            try generate()
+            try generate(stop: stop)
         } catch let error as ValidationError {
             throw error
         } catch {
+            if let signal = stop.signal {
+                FileHandle.standardError.write(Data("\nstopped by signal \(signal); no output written\n".utf8))
+                throw ExitCode(128 + signal)
+            }
             // Typed library errors carry messages meant for users; print them without a stack of types.
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
     }
 
-    func generate() throws {
+    /// Generates and writes the outputs, unless `stop` is requested first (then throws ``PipelineError/cancelled``).
+    func generate(stop: BatchStopFlag) throws {
         let compute = try BackendKind(parsing: backend).makeBackend()
         note("backend: \(compute.name) — \(compute.deviceDescription)")
         var request = DepthToImageRequest(prompt: prompt, image: try ImageFile.readRGBImage(URL(fileURLWithPath: image)))
@@ -69,14 +84,16 @@ struct Depth2Img: ParsableCommand {
         let loadStart = Date()
         let pipeline = try source.loadPipeline(backend: compute, note: note)
         note(String(format: "loaded %@ in %.1f s; seed %llu", source.model, Date().timeIntervalSince(loadStart), chosenSeed))
+        if stop.isStopRequested { throw PipelineError.cancelled }
         let result = try pipeline.generate(request) { p in
             let eta = p.step < p.totalSteps ? p.elapsed / Double(p.step) * Double(p.totalSteps - p.step) : 0
             let width = 30, filled = width * p.step / p.totalSteps
             let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
             FileHandle.standardError.write(Data(String(format: "\r%@ %d/%d  %.1fs elapsed  ETA %.1fs ", bar, p.step, p.totalSteps, p.elapsed, eta).utf8))
             if p.step == p.totalSteps { FileHandle.standardError.write(Data("\n".utf8)) }
-            return true
+            return !stop.isStopRequested
         }
+        if stop.isStopRequested { throw PipelineError.cancelled }
         for (image, path) in zip(result.images, outputs) { try ImageFile.write(image, to: URL(fileURLWithPath: path)) }
         if let depthOutput { try ImageFile.write(result.rawDepth.grayscale16(), to: URL(fileURLWithPath: depthOutput)) }
         let t = result.timings

@@ -1,5 +1,6 @@
 import ArgumentParser
 import DepthDiffusion
+import DepthDiffusionBatch
 import DepthDiffusionHub
 import DepthDiffusionImageIO
 import Foundation
@@ -9,7 +10,8 @@ import Foundation
 struct EstimateDepth: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "estimate-depth",
-        abstract: "Writes the relative depth of an image as a 16-bit PNG (and an 8-bit colour preview).")
+        abstract: "Writes the relative depth of an image as a 16-bit PNG (and an 8-bit colour preview).",
+        discussion: "SIGINT (Ctrl-C) or SIGTERM stops once the running network pass ends, without writing any output; the exit status is then 128 + signal (130 for SIGINT, 143 for SIGTERM). A second signal exits at once.")
 
     @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/), or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it, or a single-file checkpoint in the original layout (uses depth_model.*).")
     var model: String
@@ -25,6 +27,10 @@ struct EstimateDepth: ParsableCommand {
     @Option(help: "Backend: auto, cpu, opencl or opencl:PLATFORM:DEVICE.") var backend: String = "auto"
 
     func run() throws {
+        let stop = BatchStopFlag()
+        stop.stopOnSignals { signal in
+            FileHandle.standardError.write(Data("received signal \(signal): stopping (again to exit at once)\n".utf8))
+        }
         do {
             let compute = try BackendKind(parsing: backend).makeBackend()
             let picture = try ImageFile.readRGBImage(URL(fileURLWithPath: image))
@@ -44,12 +50,18 @@ struct EstimateDepth: ParsableCommand {
                 estimator = try DPTDepthEstimator(pipelineFolder: folder, backend: compute, variant: variant)
             }
             let start = Date()
+            if stop.isStopRequested { throw PipelineError.cancelled }
             let depth = try estimator.estimate(picture).resized
+            if stop.isStopRequested { throw PipelineError.cancelled }
             try ImageFile.write(depth.grayscale16(), to: URL(fileURLWithPath: output))
             if let preview { try ImageFile.write(DepthColorMap.apply(depth), to: URL(fileURLWithPath: preview)) }
             FileHandle.standardError.write(Data(String(format: "depth in %.2f s on %@; wrote %@\n", Date().timeIntervalSince(start),
                                                        compute.name, ([output] + (preview.map { [$0] } ?? [])).joined(separator: ", ")).utf8))
         } catch {
+            if let signal = stop.signal {
+                FileHandle.standardError.write(Data("stopped by signal \(signal); no output written\n".utf8))
+                throw ExitCode(128 + signal)
+            }
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }

@@ -90,10 +90,14 @@ public struct OpenCLDeviceSelector: Equatable, Sendable {
 public enum BackendError: Error, CustomStringConvertible, Equatable {
     case unknownBackend(String)
     case unavailable(String)
+    /// A size, stride or offset of an operation does not fit the backend's index type (32-bit for OpenCL kernels).
+    case sizeOutOfRange(operation: String, value: Int, limit: Int)
     public var description: String {
         switch self {
         case .unknownBackend(let s): return "unknown backend '\(s)': use cpu, opencl, opencl:PLATFORM:DEVICE or auto"
         case .unavailable(let s): return s
+        case let .sizeOutOfRange(operation, value, limit):
+            return "\(operation): the size \(value) exceeds this backend's limit of \(limit); use a smaller image or batch, or the cpu backend"
         }
     }
 }

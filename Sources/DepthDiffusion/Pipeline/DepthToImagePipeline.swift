@@ -99,11 +99,17 @@ public final class DepthToImagePipeline {
     }
 
     /// Runs one generation. The progress handler is called after every denoising step; returning
-    /// `false` stops the run with ``PipelineError/cancelled``.
+    /// `false` stops the run with ``PipelineError/cancelled`` (the pipeline stays usable).
     /// `schedulerConfig` replaces the folder's `scheduler_config.json` (e.g. to switch the prediction type).
+    ///
+    /// - Throws: ``PipelineError/insufficientMemory(neededBytes:availableBytes:advice:)`` before any work when
+    ///   ``memoryEstimate(for:)`` exceeds the request's ``DepthToImageRequest/memoryLimit`` (default: the memory
+    ///   available); ``PipelineError/nonFiniteLatents(step:totalSteps:)`` or
+    ///   ``PipelineError/nonFiniteOutput(component:)`` when the computation produces NaN or infinities.
     public func generate(_ request: DepthToImageRequest, schedulerConfig: SchedulerConfig? = nil,
                          progress: ((DepthToImageProgress) -> Bool)? = nil) throws -> DepthToImageResult {
         try request.validate()
+        try checkMemory(request)
         var timings = StageTimings()
         let generator = request.randomSource.make(seed: request.seed)
         let guidance = request.guidanceScale > 1
@@ -117,6 +123,7 @@ public final class DepthToImagePipeline {
                                         ?? request.negativePrompt.map { .text($0) },
                                       imagesPerPrompt: n, classifierFreeGuidance: guidance)
         }
+        guard try context.toArray().allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteOutput(component: "text encoder") }
 
         // 2. Depth from the original image (or the user's map), resized to latent size and normalised.
         let (latentH, latentW) = (request.image.height / scale, request.image.width / scale)
@@ -142,6 +149,7 @@ public final class DepthToImagePipeline {
             let noise = try Tensor(shape: posterior.mean.shape, data: generator.normal(count: posterior.mean.count), on: backend)
             let sample = try backend.affine(posterior.sample(noise: noise), scale: vae.scalingFactor)
             let one = try sample.toArray()
+            guard one.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteOutput(component: "VAE encoder") }
             return Array([[Float]](repeating: one, count: n).joined())
         }
         let latentShape = [n, vae.config.latentChannels, height / scale, width / scale]
@@ -161,6 +169,7 @@ public final class DepthToImagePipeline {
                 eps = try backend.add(halves[0], backend.affine(backend.sub(halves[1], halves[0]), scale: request.guidanceScale))
             }
             latents = try scheduler.step(modelOutput: eps.toArray(), timestep: t, sample: latents, generator: generator)
+            guard latents.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteLatents(step: i + 1, totalSteps: timesteps.count) }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             timings.denoising = elapsed
             if let progress, !progress(DepthToImageProgress(step: i + 1, totalSteps: timesteps.count, timestep: t, elapsed: elapsed)) {
@@ -172,6 +181,7 @@ public final class DepthToImagePipeline {
         let images = try timed(&timings.vaeDecode) { () -> [RGBImage] in
             let z = try Tensor(shape: latentShape, data: latents.map { $0 / vae.scalingFactor }, on: backend)
             let decoded = try vae.decode(z).toArray()
+            guard decoded.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteOutput(component: "VAE decoder") }
             let plane = height * width
             return try (0..<n).map { b in
                 var rgb = [UInt8](repeating: 0, count: plane * 3)
@@ -198,12 +208,14 @@ public final class DepthToImagePipeline {
             guard user.width >= 1, user.height >= 1, user.values.count == user.width * user.height else {
                 throw PipelineError.invalidDepthMap("\(user.values.count) values for \(user.width)x\(user.height)")
             }
+            guard user.isFinite else { throw PipelineError.invalidDepthMap("it holds NaN or infinite values") }
             predicted = try Tensor(shape: [1, user.height, user.width], data: user.values, on: backend)
         } else {
             predicted = try depthEstimator.predictedDepth([request.image])
         }
         let (h, w) = (predicted.shape[1], predicted.shape[2])
         let raw = try DepthMap(width: w, height: h, values: predicted.toArray())
+        guard raw.isFinite else { throw PipelineError.nonFiniteOutput(component: "depth estimator") }
         let resized = try backend.resize(predicted.reshaped([1, 1, h, w]), height: latentH, width: latentW,
                                          mode: .bicubic(alignCorners: false))
         let (lo, hi) = try backend.minMax(resized)
@@ -211,12 +223,36 @@ public final class DepthToImagePipeline {
         guard rawHi > rawLo, hi[0] > lo[0] else {
             throw PipelineError.invalidDepthMap("the depth map is constant (every value is \(lo[0])); it carries no depth to condition on")
         }
+        guard (hi[0] - lo[0]).isFinite else {
+            throw PipelineError.invalidDepthMap("its range \(lo[0])...\(hi[0]) is too wide for float32; rescale the depth values")
+        }
         // 2 · (d − min) / (max − min) − 1, in diffusers' order of float32 operations.
         let minT = try Tensor(shape: [1], data: [lo[0]], on: backend)
         let rangeT = try Tensor(shape: [1], data: [hi[0] - lo[0]], on: backend)
         let doubled = try backend.affine(backend.sub(resized, minT), scale: 2)
         let normalised = try backend.affine(backend.binary(.div, doubled, rangeT), scale: 1, shift: -1)
         return (raw, normalised)
+    }
+
+    /// The memory ``generate(_:schedulerConfig:progress:)`` estimates for `request` (see ``GenerationMemoryEstimate``).
+    public func memoryEstimate(for request: DepthToImageRequest) -> GenerationMemoryEstimate {
+        let scale = vae.config.scaleFactor
+        let (width, height) = (request.image.width - request.image.width % scale, request.image.height - request.image.height % scale)
+        return GenerationMemoryEstimate(unet: unet.config, vae: vae.config, width: width, height: height,
+                                        images: request.imagesPerPrompt, guidance: request.guidanceScale > 1,
+                                        vaeTiled: vae.usesTiles(height: height, width: width))
+    }
+
+    /// Refuses a request whose estimate exceeds its memory limit (or the memory available), before allocating.
+    func checkMemory(_ request: DepthToImageRequest) throws {
+        let estimate = memoryEstimate(for: request)
+        let available = request.memoryLimit ?? GenerationMemoryEstimate.availableBytes()
+        guard estimate.peakBytes > available else { return }
+        let advice = estimate.vaeBytes > estimate.unetBytes && !estimate.vaeTiled
+            ? "enable VAE tiling (pipeline.vae.tiling = .enabled), or use a smaller image"
+            : "use a smaller image" + (request.imagesPerPrompt > 1 ? " or fewer images per prompt" : "")
+        throw PipelineError.insufficientMemory(neededBytes: estimate.peakBytes, availableBytes: available,
+                                               advice: advice + " (the image is \(request.image.width)x\(request.image.height))")
     }
 
     /// `[1, 3, H, W]` in [-1, 1] (diffusers' `VaeImageProcessor.preprocess`).

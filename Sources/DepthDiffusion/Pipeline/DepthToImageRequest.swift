@@ -28,6 +28,9 @@ public struct DepthToImageRequest {
     public var randomSource: RandomSourceKind = .torch
     /// Images generated for the prompt.
     public var imagesPerPrompt: Int = 1
+    /// The most memory, in bytes, the generation may need beyond the loaded weights (see
+    /// ``GenerationMemoryEstimate``); `nil` uses what the machine has available (`MemAvailable`).
+    public var memoryLimit: Int?
 
     public init(prompt: String, image: RGBImage) {
         self.prompt = prompt

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors of the depth-to-image pipeline, of model-folder loading, and of the inputs given to the pipeline or
 /// to a model directly (prompts, token ids, embeddings, images, depth maps). Configuration files fail with
 /// ``ConfigError``, weight files with `SafeTensorsError` or `WeightBindingError`.
@@ -20,6 +22,13 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
     case invalidDepthMap(String)
     /// The progress handler asked to stop.
     case cancelled
+    /// The latents held NaN or infinite values after denoising step `step` (1-based) of `totalSteps`.
+    case nonFiniteLatents(step: Int, totalSteps: Int)
+    /// A network (`"text encoder"`, `"VAE encoder"`, `"VAE decoder"`, `"depth estimator"`) produced NaN or
+    /// infinite values.
+    case nonFiniteOutput(component: String)
+    /// The request needs more memory than is available (``GenerationMemoryEstimate``); `advice` says what to change.
+    case insufficientMemory(neededBytes: Int, availableBytes: Int, advice: String)
 
     public var description: String {
         switch self {
@@ -36,6 +45,16 @@ public enum PipelineError: Error, CustomStringConvertible, Equatable {
         case let .invalidImage(detail): return "invalid input image: \(detail)"
         case let .invalidDepthMap(detail): return "invalid depth map: \(detail)"
         case .cancelled: return "generation was cancelled"
+        case let .nonFiniteLatents(step, totalSteps):
+            return "the latents became NaN or infinite at denoising step \(step) of \(totalSteps); the guidance scale may be too large "
+                + "(values of 5 to 15 are usual), or the UNet weights hold NaN or infinite values or overflow in float16 "
+                + "(re-download the weights, or use the float32 files)"
+        case let .nonFiniteOutput(component):
+            return "the \(component) produced NaN or infinite values; its weights may be corrupt or overflow in float16 "
+                + "(re-download the weights, or use the float32 files)"
+        case let .insufficientMemory(needed, available, advice):
+            let gb = { (bytes: Int) in String(format: "%.1f GB", Double(bytes) / 1e9) }
+            return "this request needs about \(gb(needed)) of memory for its activations but only \(gb(available)) is available; \(advice)"
         }
     }
 }

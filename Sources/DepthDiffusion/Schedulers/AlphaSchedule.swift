@@ -33,7 +33,7 @@ struct AlphaSchedule {
     /// `add_noise`: `sqrt(a_t) * x0 + sqrt(1 - a_t) * noise` in float32.
     func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
         try LatentMath.check(original, noise)
-        let t = Int(timestep)
+        let t = try LatentMath.integerTimestep(timestep)
         guard t >= 0, t < schedule.trainSteps else { throw SchedulerError.unknownTimestep(timestep) }
         let a = schedule.alphasCumprod[t]
         let sa = a.squareRoot(), sb = (1 - a).squareRoot()

@@ -45,7 +45,7 @@ public final class DDIMScheduler: Scheduler {
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
         guard stepsCount > 0 else { throw SchedulerError.timestepsNotSet }
         try LatentMath.check(sample, modelOutput)
-        let t = Int(timestep)
+        let t = try LatentMath.integerTimestep(timestep)
         let prevT = t - alphas.schedule.trainSteps / stepsCount
         let at = alphas.alphaProduct(t), aPrev = alphas.alphaProduct(prevT)
         let bt = 1 - at

@@ -12,6 +12,7 @@ struct NoiseSchedule {
     /// Builds the schedule from a config, using `defaultBetaStart`/`defaultBetaEnd` and `linear`
     /// when the config omits them (each diffusers class has its own defaults).
     init(config: SchedulerConfig, defaultBetaStart: Double = 0.0001, defaultBetaEnd: Double = 0.02) throws {
+        try config.validateRanges()
         let n = config.numTrainTimesteps ?? 1000
         guard n >= 2 else { throw ConfigError.scheduler("num_train_timesteps must be at least 2 (got \(n)).") }
         if config.rescaleBetasZeroSnr == true {

@@ -56,9 +56,9 @@ public final class PNDMScheduler: Scheduler {
         guard stepsCount > 0 else { throw SchedulerError.timestepsNotSet }
         try LatentMath.check(sample, modelOutput)
         if counter < prkTimesteps.count && !skipPrkSteps {
-            return try stepPRK(modelOutput, Int(timestep), sample)
+            return try stepPRK(modelOutput, LatentMath.integerTimestep(timestep), sample)
         }
-        return try stepPLMS(modelOutput, Int(timestep), sample)
+        return try stepPLMS(modelOutput, LatentMath.integerTimestep(timestep), sample)
     }
 
     public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {

@@ -18,10 +18,7 @@ public struct Tensor {
 
     /// Wraps an existing buffer. The buffer must hold at least `shape` elements.
     public init(shape: [Int], buffer: DeviceBuffer, backend: ComputeBackend) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw TensorError.invalidArgument(operation: "Tensor", detail: "negative dimension in \(shape)")
-        }
-        guard buffer.count >= shape.reduce(1, *) else {
+        guard buffer.count >= (try Tensor.elementCount(shape)) else {
             throw TensorError.shapeMismatch(operation: "Tensor",
                                             detail: "buffer of \(buffer.count) elements cannot hold \(shape)")
         }
@@ -30,16 +27,13 @@ public struct Tensor {
 
     /// Allocates an uninitialised tensor on `backend`.
     public init(uninitializedShape shape: [Int], on backend: ComputeBackend) throws {
-        guard shape.allSatisfy({ $0 >= 0 }) else {
-            throw TensorError.invalidArgument(operation: "Tensor", detail: "negative dimension in \(shape)")
-        }
-        let buffer = try backend.makeBuffer(count: max(shape.reduce(1, *), 1))
+        let buffer = try backend.makeBuffer(count: max(try Tensor.elementCount(shape), 1))
         self.shape = shape; self.buffer = buffer; self.backend = backend
     }
 
     /// Uploads host data (row-major, `shape.reduce(1, *)` elements) to `backend`.
     public init(shape: [Int], data: [Float], on backend: ComputeBackend) throws {
-        guard data.count == shape.reduce(1, *), shape.allSatisfy({ $0 >= 0 }) else {
+        guard data.count == (try Tensor.elementCount(shape)) else {
             throw TensorError.shapeMismatch(operation: "Tensor",
                                             detail: "\(data.count) values do not fill shape \(shape)")
         }
@@ -49,7 +43,7 @@ public struct Tensor {
 
     /// A tensor filled with one value.
     public init(shape: [Int], repeating value: Float, on backend: ComputeBackend) throws {
-        try self.init(shape: shape, data: [Float](repeating: value, count: shape.reduce(1, *)), on: backend)
+        try self.init(shape: shape, data: [Float](repeating: value, count: Tensor.elementCount(shape)), on: backend)
     }
 
     /// Downloads the elements to the host (waits for pending work).
@@ -65,13 +59,15 @@ public struct Tensor {
     public func reshaped(_ newShape: [Int]) throws -> Tensor {
         var dims = newShape
         if let i = dims.firstIndex(of: -1) {
-            let known = dims.enumerated().filter { $0.offset != i }.map(\.element).reduce(1, *)
+            var rest = dims
+            rest[i] = 1
+            let known = try Tensor.elementCount(rest, operation: "reshape")
             guard known > 0, count % known == 0 else {
                 throw TensorError.shapeMismatch(operation: "reshape", detail: "\(shape) -> \(newShape)")
             }
             dims[i] = count / known
         }
-        guard dims.allSatisfy({ $0 >= 0 }), dims.reduce(1, *) == count else {
+        guard (try Tensor.elementCount(dims, operation: "reshape")) == count else {
             throw TensorError.shapeMismatch(operation: "reshape", detail: "\(shape) -> \(newShape)")
         }
         return try Tensor(shape: dims, buffer: buffer, backend: backend)
@@ -81,6 +77,30 @@ public struct Tensor {
     public func to(_ other: ComputeBackend) throws -> Tensor {
         if other === backend { return self }
         return try Tensor(shape: shape, data: toArray(), on: other)
+    }
+}
+
+extension Tensor {
+    /// The largest element count a tensor may have: its size in bytes, and any index arithmetic on it, must fit
+    /// in an `Int` with room to spare.
+    public static let maximumElementCount = Int.max / 16
+
+    /// The number of elements of `shape`, computed without overflow.
+    ///
+    /// - Throws: ``TensorError/invalidArgument(operation:detail:)`` for a negative dimension, or when the
+    ///   product exceeds ``maximumElementCount`` (sizes from a hostile or broken configuration).
+    public static func elementCount(_ shape: [Int], operation: String = "Tensor") throws -> Int {
+        var product = 1
+        for d in shape {
+            guard d >= 0 else { throw TensorError.invalidArgument(operation: operation, detail: "negative dimension in \(shape)") }
+            let (next, overflow) = product.multipliedReportingOverflow(by: d)
+            guard !overflow, next <= maximumElementCount else {
+                throw TensorError.invalidArgument(operation: operation,
+                    detail: "shape \(shape) has more than \(maximumElementCount) elements; the sizes that produced it are far too large")
+            }
+            product = next
+        }
+        return product
     }
 }
 

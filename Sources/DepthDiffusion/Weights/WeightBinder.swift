@@ -10,14 +10,21 @@
 ///
 /// Problems are collected rather than thrown one at a time: a missing or wrongly shaped tensor yields
 /// a zero placeholder, and ``finish(ignoringUnused:)`` then throws one ``WeightBindingError`` that
-/// lists every missing, mis-shaped and unexpected name.
+/// lists every missing, mis-shaped and unexpected name. Placeholders are bounded: once they would exceed
+/// ``placeholderElementBudget`` elements the error is thrown at once (with what was found so far), so a
+/// configuration that declares huge layers is reported without allocating them.
 public final class WeightBinder {
+    /// The most elements that zero placeholders for missing or mis-shaped parameters may hold in total
+    /// (64 Mi, 256 MB of float32).
+    public static let placeholderElementBudget = 1 << 26
+
     final class State {
         let source: WeightSource
         let backend: ComputeBackend
         var used: Set<String> = []
         var missing: [String] = []
         var mismatched: [(name: String, expected: [Int], found: [Int])] = []
+        var placeholderElements = 0
         init(source: WeightSource, backend: ComputeBackend) { self.source = source; self.backend = backend }
     }
 
@@ -47,21 +54,46 @@ public final class WeightBinder {
     public func fullName(_ name: String) -> String { prefix.isEmpty ? name : "\(prefix).\(name)" }
 
     /// The parameter `name` of this scope, which must have `shape`.
+    ///
+    /// - Throws: ``ConfigError/inconsistent(component:detail:)`` when `shape` (which comes from a configuration)
+    ///   has a negative or absurdly large size; ``WeightBindingError`` when the placeholders for missing or
+    ///   mis-shaped parameters would exceed ``placeholderElementBudget``.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
         let full = fullName(name)
+        let count: Int
+        do { count = try Tensor.elementCount(shape) } catch {
+            throw ConfigError.inconsistent(component: "model",
+                detail: "parameter \(full) would have shape \(shape), which is negative or far too large; check the sizes in config.json")
+        }
         state.used.insert(full)
         if state.source.tensorNames != nil {
             guard let found = state.source.shape(of: full) else {
                 state.missing.append(full)
-                return try Tensor(shape: shape, repeating: 0, on: state.backend)
+                return try placeholder(shape, count: count)
             }
             // A scalar stored as [] or [1] and vectors stored with extra unit dimensions are accepted.
-            if found != shape && !(found.reduce(1, *) == shape.reduce(1, *) && found.filter { $0 != 1 } == shape.filter { $0 != 1 }) {
+            let foundCount = try? Tensor.elementCount(found)
+            if found != shape && !(foundCount == count && found.filter { $0 != 1 } == shape.filter { $0 != 1 }) {
                 state.mismatched.append((full, shape, found))
-                return try Tensor(shape: shape, repeating: 0, on: state.backend)
+                return try placeholder(shape, count: count)
             }
         }
         return try Tensor(shape: shape, data: state.source.floats(full, shape: shape), on: state.backend)
+    }
+
+    /// A zero tensor standing in for a parameter that ``finish(ignoringUnused:)`` will report, within the budget.
+    private func placeholder(_ shape: [Int], count: Int) throws -> Tensor {
+        state.placeholderElements += count
+        guard state.placeholderElements <= Self.placeholderElementBudget else { throw bindingError(unexpected: [], complete: false) }
+        return try Tensor(shape: shape, repeating: 0, on: state.backend)
+    }
+
+    private func bindingError(unexpected: [String], complete: Bool) -> WeightBindingError {
+        var error = WeightBindingError(missing: state.missing,
+                                       shapeMismatches: state.mismatched.map { .init(name: $0.name, expected: $0.expected, found: $0.found) },
+                                       unexpected: unexpected)
+        error.isComplete = complete
+        return error
     }
 
     /// The parameter `name` when the source has it, `nil` otherwise (for optional parameters such as biases).
@@ -75,9 +107,7 @@ public final class WeightBinder {
     public func finish(ignoringUnused: (String) -> Bool = { _ in false }) throws {
         let unexpected = (state.source.tensorNames ?? []).filter { !state.used.contains($0) && !ignoringUnused($0) }.sorted()
         guard state.missing.isEmpty && state.mismatched.isEmpty && unexpected.isEmpty else {
-            throw WeightBindingError(missing: state.missing,
-                                     shapeMismatches: state.mismatched.map { .init(name: $0.name, expected: $0.expected, found: $0.found) },
-                                     unexpected: unexpected)
+            throw bindingError(unexpected: unexpected, complete: true)
         }
     }
 }
@@ -93,6 +123,13 @@ public struct WeightBindingError: Error, CustomStringConvertible, Equatable {
     public var shapeMismatches: [Mismatch]
     /// Tensors in the checkpoint that the model does not use.
     public var unexpected: [String]
+    /// `false` when binding stopped early because the missing or mis-shaped parameters were too large to stand
+    /// in for (the lists then hold only what was found before).
+    public var isComplete = true
+
+    public init(missing: [String], shapeMismatches: [Mismatch], unexpected: [String]) {
+        self.missing = missing; self.shapeMismatches = shapeMismatches; self.unexpected = unexpected
+    }
 
     public var description: String {
         var lines = ["the weights do not match the model configuration (is config.json from the same checkpoint?):"]
@@ -103,6 +140,9 @@ public struct WeightBindingError: Error, CustomStringConvertible, Equatable {
         list("missing", missing)
         list("wrong shape", shapeMismatches.map { "\($0.name) expected \($0.expected) found \($0.found)" })
         list("unexpected", unexpected)
+        if !isComplete {
+            lines.append("  (stopped early: the parameters the configuration asks for are larger than the checkpoint's; the configuration's sizes are probably wrong)")
+        }
         return lines.joined(separator: "\n")
     }
 }

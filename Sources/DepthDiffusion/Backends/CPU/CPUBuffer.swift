@@ -11,7 +11,9 @@ final class CPUBuffer: DeviceBuffer {
     private let bytes: Int
 
     init(count: Int, pool: BufferPool? = nil) throws {
-        bytes = BufferPool.roundedBytes(max(count, 1) * MemoryLayout<Float>.stride)
+        let (exact, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        guard !overflow, exact <= Int.max / 2 else { throw TensorError.outOfMemory(bytes: Int.max, device: "CPU") }
+        bytes = BufferPool.roundedBytes(exact)
         let raw = try pool?.take(bytes) ?? BufferPool.allocate(bytes)
         self.count = count
         self.pool = pool

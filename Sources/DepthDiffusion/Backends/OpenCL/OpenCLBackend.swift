@@ -76,7 +76,7 @@ public final class OpenCLBackend: ComputeBackend {
                 var m: cl_mem? = b.map(mem) ?? dummy.mem
                 status = ddclSetKernelArg(kernel, index, MemoryLayout<cl_mem>.size, &m)
             case .int(let v):
-                var x = Int32(truncatingIfNeeded: v)
+                var x = try Self.int32(v, kernelName)
                 status = ddclSetKernelArg(kernel, index, 4, &x)
             case .bool(let v):
                 var x: Int32 = v ? 1 : 0
@@ -104,16 +104,26 @@ public final class OpenCLBackend: ComputeBackend {
 
     /// One-dimensional launch over `count` items in work-groups of 256 (or the device limit).
     func launch1D(_ kernelName: String, source: String, count: Int, _ args: [Arg]) throws {
+        _ = try Self.int32(count, kernelName)  // the kernels index items with a 32-bit int
         try launch(kernelName, source: source, options: "", global: [count], local: [min(256, ctx.maxWorkGroupSize)], args)
     }
 
     /// Index map argument (six dimensions, padded with size 1) shared by `binary` and `strided_copy`.
-    static func indexMap(_ shape: [Int], _ a: [Int], _ b: [Int], offsetA: Int = 0, offsetB: Int = 0) -> [Int32] {
+    static func indexMap(_ shape: [Int], _ a: [Int], _ b: [Int], offsetA: Int = 0, offsetB: Int = 0) throws -> [Int32] {
         let pad = 6 - shape.count
         let n = [Int](repeating: 1, count: pad) + shape
         let sa = [Int](repeating: 0, count: pad) + a
         let sb = [Int](repeating: 0, count: pad) + b
-        return (n + sa + sb + [offsetA, offsetB]).map { Int32(truncatingIfNeeded: $0) }
+        return try (n + sa + sb + [offsetA, offsetB]).map { try int32($0, "index map") }
+    }
+
+    /// A kernel argument as the kernels' `int`; throws ``BackendError/sizeOutOfRange(operation:value:limit:)``
+    /// instead of wrapping around.
+    static func int32(_ value: Int, _ operation: String) throws -> Int32 {
+        guard let narrow = Int32(exactly: value) else {
+            throw BackendError.sizeOutOfRange(operation: operation, value: value, limit: Int(Int32.max))
+        }
+        return narrow
     }
 
     // MARK: Optional capabilities
@@ -224,7 +234,7 @@ public final class OpenCLBackend: ComputeBackend {
         switch op { case .add: code = 0; case .sub: code = 1; case .mul: code = 2; case .div: code = 3 }
         try launch1D("binary", source: OpenCLKernelSource.elementwise, count: d.count,
                      [.buffer(a), .buffer(b), .buffer(output), .int(d.count), .int(code),
-                      .ints(Self.indexMap(d.shape, d.aStrides, d.bStrides))])
+                      .ints(try Self.indexMap(d.shape, d.aStrides, d.bStrides))])
     }
 
     public func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
@@ -233,7 +243,7 @@ public final class OpenCLBackend: ComputeBackend {
         }
         try launch1D("strided_copy", source: OpenCLKernelSource.elementwise, count: d.count,
                      [.buffer(src), .buffer(dst), .int(d.count),
-                      .ints(Self.indexMap(d.shape, d.srcStrides, d.dstStrides, offsetA: d.srcOffset, offsetB: d.dstOffset))])
+                      .ints(try Self.indexMap(d.shape, d.srcStrides, d.dstStrides, offsetA: d.srcOffset, offsetB: d.dstOffset))])
     }
 
     // MARK: Spatial

@@ -93,6 +93,13 @@ public struct BitConfig: Sendable, Equatable {
               embeddingSize > 0, numGroups > 0, widthFactor > 0 else {
             throw ConfigError.inconsistent(component: "depth_estimator backbone_config (\(source))", detail: "depths and hidden_sizes must be positive, with a hidden size per stage")
         }
+        try ConfigLimits.check("depth_estimator backbone_config (\(source))",
+                               [("embedding_size", embeddingSize), ("num_channels", numChannels)]
+                                + hiddenSizes.enumerated().map { ("hidden_sizes[\($0.offset)]", $0.element) },
+                               maximum: ConfigLimits.maximumWidth)
+        try ConfigLimits.check("depth_estimator backbone_config (\(source))",
+                               depths.enumerated().map { ("depths[\($0.offset)]", $0.element) } + [("the number of stages", depths.count)],
+                               maximum: ConfigLimits.maximumDepth)
         guard outFeatures.count == 3, outFeatures.allSatisfy({ stageNames.contains($0) }) else {
             throw ConfigError.inconsistent(component: "depth_estimator backbone_config (\(source))", detail: "DPT-Hybrid needs 3 out_features among \(stageNames), got \(outFeatures)")
         }

@@ -131,9 +131,19 @@ public struct DPTConfig: Sendable, Equatable {
         guard usedIndices.allSatisfy({ $0 >= 0 && $0 < numHiddenLayers }) else {
             throw fail("backbone_out_indices \(backboneOutIndices) must be layer indices below num_hidden_layers \(numHiddenLayers)")
         }
-        for f in reassembleFactors where !(f == 1 || (f > 1 && f == f.rounded()) || (f < 1 && f > 0 && (1 / f) == (1 / f).rounded())) {
-            throw fail("reassemble factor \(f) must be 1, an integer > 1 or 1/integer")
+        try ConfigLimits.check("depth_estimator (\(source))",
+                               [("hidden_size", hiddenSize), ("intermediate_size", intermediateSize), ("patch_size", patchSize),
+                                ("num_channels", numChannels), ("fusion_hidden_size", fusionHiddenSize),
+                                ("image_size height", imageSize.height), ("image_size width", imageSize.width)]
+                                + neckHiddenSizes.enumerated().map { ("neck_hidden_sizes[\($0.offset)]", $0.element) },
+                               maximum: ConfigLimits.maximumWidth)
+        try ConfigLimits.check("depth_estimator (\(source))", [("num_hidden_layers", numHiddenLayers)], maximum: ConfigLimits.maximumDepth)
+        // Resizing factors are 1, 2, 4, ... or 1/2, 1/4, ...: bounded so that they convert to kernel sizes and strides.
+        for f in reassembleFactors where !(f == 1 || (f > 1 && f <= 64 && f == f.rounded())
+                                           || (f < 1 && f >= 1.0 / 64 && (1 / f) == (1 / f).rounded())) {
+            throw fail("reassemble factor \(f) must be 1, an integer in 2...64 or 1/n for an integer n in 2...64")
         }
+        guard layerNormEps.isFinite, layerNormEps > 0 else { throw fail("layer_norm_eps must be a positive number") }
         guard ["project", "add", "ignore"].contains(readoutType) else { throw fail("unknown readout_type '\(readoutType)'") }
         guard !useBatchNormInFusionResidual else {
             throw ConfigError.unsupported(component: "depth_estimator", field: "use_batch_norm_in_fusion_residual", value: "true",

@@ -61,6 +61,7 @@ public final class DPTDepthEstimator {
         let depth = try predictedDepth([image])
         let (h, w) = (depth.shape[1], depth.shape[2])
         let atModel = try DepthMap(width: w, height: h, values: depth.toArray())
+        guard atModel.isFinite else { throw PipelineError.nonFiniteOutput(component: "depth estimator") }
         let full = try model.backend.resize(depth.reshaped([1, 1, h, w]), height: image.height, width: image.width,
                                       mode: .bicubic(alignCorners: false))
         return Result(atModelResolution: atModel, resized: try DepthMap(width: image.width, height: image.height, values: full.toArray()))

@@ -76,6 +76,10 @@ struct DPTReassembleLayer {
     let downsample: Conv2d?
 
     init(_ binder: WeightBinder, hiddenSize: Int, channels: Int, factor: Double) throws {
+        // DPTConfig.validate allows 1, 2...64 and 1/2...1/64; anything else would not convert to a kernel size or stride.
+        guard factor >= 1.0 / 64, factor <= 64 else {
+            throw ConfigError.inconsistent(component: "depth_estimator", detail: "reassemble factor \(factor) must be in 1/64...64")
+        }
         projection = try Conv2d(binder.scope("projection"), inChannels: hiddenSize, outChannels: channels, kernelSize: 1)
         if factor > 1 {
             upsample = try ConvTranspose2dStrideKernel(binder.scope("resize"), inChannels: channels, outChannels: channels, factor: Int(factor))

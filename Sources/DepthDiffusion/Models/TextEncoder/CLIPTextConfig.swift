@@ -75,10 +75,17 @@ public struct CLIPTextConfig: Codable, Equatable, Sendable {
             throw inconsistent("\(name) is \(v); it must be positive")
         }
         guard numHiddenLayers >= 0 else { throw inconsistent("num_hidden_layers is \(numHiddenLayers)") }
+        try ConfigLimits.check("text_encoder", [("hidden_size", hiddenSize), ("intermediate_size", intermediateSize),
+                                                ("num_attention_heads", numAttentionHeads), ("max_position_embeddings", maxPositionEmbeddings)],
+                               maximum: ConfigLimits.maximumWidth)
+        try ConfigLimits.check("text_encoder", [("vocab_size", vocabSize)], maximum: ConfigLimits.maximumVocabulary)
+        guard numHiddenLayers <= ConfigLimits.maximumDepth else {
+            throw inconsistent("num_hidden_layers is \(numHiddenLayers); it must be at most \(ConfigLimits.maximumDepth)")
+        }
         guard hiddenSize % numAttentionHeads == 0 else {
             throw inconsistent("hidden_size \(hiddenSize) is not a multiple of num_attention_heads \(numAttentionHeads)")
         }
-        guard layerNormEps > 0 else { throw inconsistent("layer_norm_eps must be positive") }
+        guard layerNormEps > 0, layerNormEps.isFinite else { throw inconsistent("layer_norm_eps must be positive") }
         _ = try activation()
     }
 }

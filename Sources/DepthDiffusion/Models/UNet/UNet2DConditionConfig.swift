@@ -70,6 +70,17 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
         guard layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, crossAttentionDim >= 1, normNumGroups >= 1 else {
             throw inconsistent("sizes must be positive")
         }
+        try ConfigLimits.check("unet", [("in_channels", inChannels), ("out_channels", outChannels),
+                                        ("cross_attention_dim", crossAttentionDim), ("norm_num_groups", normNumGroups)]
+                                       + blockOutChannels.enumerated().map { ("block_out_channels[\($0.offset)]", $0.element) },
+                               maximum: ConfigLimits.maximumWidth)
+        try ConfigLimits.check("unet", [("the number of blocks", n), ("layers_per_block", layersPerBlock)]
+                                       + transformerLayersPerBlock.enumerated().map { ("transformer_layers_per_block[\($0.offset)]", $0.element) },
+                               maximum: ConfigLimits.maximumDepth)
+        guard (0...16).contains(downsamplePadding) else { throw inconsistent("downsample_padding \(downsamplePadding) must be in 0...16") }
+        guard normEps.isFinite, normEps > 0, midBlockScaleFactor.isFinite else {
+            throw inconsistent("norm_eps must be a positive number and mid_block_scale_factor a finite one")
+        }
         for (i, c) in blockOutChannels.enumerated() {
             guard c > 0, c % normNumGroups == 0 else { throw inconsistent("block_out_channels[\(i)] = \(c) is not a multiple of norm_num_groups \(normNumGroups)") }
             guard attentionHeads[i] > 0, c % attentionHeads[i] == 0, transformerLayersPerBlock[i] >= 1 else {

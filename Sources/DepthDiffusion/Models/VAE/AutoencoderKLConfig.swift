@@ -44,6 +44,13 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
         func inconsistent(_ s: String) -> ConfigError { .inconsistent(component: "vae", detail: s) }
         guard !blockOutChannels.isEmpty, layersPerBlock >= 1, inChannels >= 1, outChannels >= 1, latentChannels >= 1,
               normNumGroups >= 1, sampleSize >= 1 else { throw inconsistent("sizes must be positive") }
+        try ConfigLimits.check("vae", [("in_channels", inChannels), ("out_channels", outChannels), ("latent_channels", latentChannels),
+                                       ("norm_num_groups", normNumGroups), ("sample_size", sampleSize)]
+                                      + blockOutChannels.enumerated().map { ("block_out_channels[\($0.offset)]", $0.element) },
+                               maximum: ConfigLimits.maximumWidth)
+        // The scale factor 2^(blocks-1) must stay a sane image size.
+        try ConfigLimits.check("vae", [("layers_per_block", layersPerBlock)], maximum: ConfigLimits.maximumDepth)
+        try ConfigLimits.check("vae", [("the number of blocks", blockOutChannels.count)], maximum: 8)
         for c in blockOutChannels where c <= 0 || c % normNumGroups != 0 {
             throw inconsistent("block_out_channels entry \(c) is not a multiple of norm_num_groups \(normNumGroups)")
         }

@@ -1,0 +1,76 @@
+import Foundation
+
+/// A deliberately simple estimate of the memory one generation needs on top of the loaded weights, used to
+/// refuse a request that cannot fit before anything large is allocated.
+///
+/// Counted in float32 values per pixel, at the resolution where each network is widest, with working sets
+/// calibrated on the peak resident memory measured for the full SD2-depth networks (`depth-bench unet` at 256,
+/// 512 and 768 pixels, `vae-decode` at 256 and 512; freed buffers the backend keeps for reuse included):
+/// - **UNet**, per latent pixel and batch item (batch = images per prompt, twice that with guidance): the skip
+///   connections it keeps, `Σᵢ (layers_per_block + 1) · block_out_channels[i] / 4ⁱ`, plus a working set of
+///   `64 · block_out_channels[0]` (block inputs and their normalised copies, convolution transforms, the
+///   feed-forward's `8 · channels`, pooled buffers). Attention is computed in blocks and adds nothing that grows
+///   with the image.
+/// - **VAE**, per image pixel and image (or per pixel of one `sample_size`² tile when the VAE tiles): a working set
+///   of `6 · block_out_channels[1] + 4 · block_out_channels[0]` at full resolution (the widest up block's input,
+///   its normalised copy and convolution transforms).
+/// - **Images**: the input image (bytes and floats) and, per output image, the decoded floats and the bytes:
+///   `15 + 15 · images` bytes per pixel.
+///
+/// The UNet and the VAE do not run at the same time, so the peak is the larger of the two plus the images.
+public struct GenerationMemoryEstimate: Sendable, Equatable {
+    /// Activations of one UNet evaluation.
+    public var unetBytes: Int
+    /// Activations of the VAE decoder (or encoder) on the whole image or on one tile.
+    public var vaeBytes: Int
+    /// The input and output images.
+    public var imageBytes: Int
+    /// Whether the VAE estimate is for one tile.
+    public var vaeTiled: Bool
+
+    /// The estimated peak: `max(unetBytes, vaeBytes) + imageBytes` (saturating at `Int.max`).
+    public var peakBytes: Int { Self.add(max(unetBytes, vaeBytes), imageBytes) }
+
+    /// The estimate for a `width`×`height` image (already a multiple of the VAE scale factor).
+    ///
+    /// - Parameters:
+    ///   - vaeTiled: whether the VAE processes this image in tiles (``AutoencoderKL/usesTiles(height:width:)``).
+    public init(unet: UNet2DConditionConfig, vae: AutoencoderKLConfig, width: Int, height: Int, images: Int,
+                guidance: Bool, vaeTiled: Bool) {
+        let imagePixels = Self.multiply(max(width, 0), max(height, 0))
+        let latentPixels = imagePixels / max(Self.multiply(vae.scaleFactor, vae.scaleFactor), 1)
+        let batch = Self.multiply(max(images, 1), guidance ? 2 : 1)
+        let skips = unet.blockOutChannels.enumerated().reduce(0) { total, level in
+            Self.add(total, Self.multiply(Self.add(unet.layersPerBlock, 1), level.element) / (1 << min(2 * level.offset, 62)))
+        }
+        let unetPerPixel = Self.add(skips, Self.multiply(64, unet.blockOutChannels.first ?? 0))
+        unetBytes = Self.multiply(Self.multiply(latentPixels, batch), Self.multiply(unetPerPixel, 4))
+        let widest = vae.blockOutChannels.count > 1 ? vae.blockOutChannels[1] : vae.blockOutChannels.first ?? 0
+        let vaePerPixel = Self.add(Self.multiply(6, widest), Self.multiply(4, vae.blockOutChannels.first ?? 0))
+        let vaePixels = vaeTiled ? min(imagePixels, Self.multiply(vae.sampleSize, vae.sampleSize)) : imagePixels
+        vaeBytes = Self.multiply(Self.multiply(vaePixels, max(images, 1)), Self.multiply(vaePerPixel, 4))
+        imageBytes = Self.multiply(imagePixels, Self.add(15, Self.multiply(15, max(images, 1))))
+        self.vaeTiled = vaeTiled
+    }
+
+    /// Memory this process can still use: `MemAvailable` from `/proc/meminfo` (free memory plus reclaimable
+    /// caches), or the physical memory where that file is missing.
+    public static func availableBytes() -> Int {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+           let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
+            return multiply(kilobytes, 1024)
+        }
+        return Int(clamping: ProcessInfo.processInfo.physicalMemory)
+    }
+
+    private static func multiply(_ a: Int, _ b: Int) -> Int {
+        let (product, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? Int.max : product
+    }
+
+    private static func add(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? Int.max : sum
+    }
+}

@@ -64,6 +64,28 @@ final class NonFiniteValueTests: XCTestCase {
         }
     }
 
+    func testNonFiniteDepthFromTheEstimatorIsAnError() throws {
+        let backend = try CPUBackend()
+        let folder = Self.model.appendingPathComponent("depth_estimator")
+        let weights = try ModelFolder.weights(in: folder, component: "depth_estimator", variant: nil)
+        // The head ends in a ReLU, which would turn NaN into 0; an infinite bias passes through it.
+        let model = try DPTForDepthEstimation(config: DPTConfig(contentsOf: folder.appendingPathComponent("config.json")),
+                                              weights: PoisonedWeightSource(weights, poisoning: "head.head.4.bias", with: .infinity),
+                                              backend: backend)
+        let estimator = DPTDepthEstimator(model: model, processor: try DPTImageProcessor(
+            contentsOf: Self.model.appendingPathComponent("feature_extractor/preprocessor_config.json")))
+        let request = try demoRequest()
+        XCTAssertThrowsError(try estimator.estimate(request.image)) { error in
+            XCTAssertEqual(error as? PipelineError, .nonFiniteOutput(component: "depth estimator"))
+        }
+        let clean = try DepthToImagePipeline(modelFolder: Self.model, backend: backend)
+        let pipeline = try DepthToImagePipeline(backend: backend, prompts: clean.prompts, unet: clean.unet, vae: clean.vae,
+                                                depthEstimator: estimator, schedulerConfig: clean.schedulerConfig)
+        XCTAssertThrowsError(try pipeline.generate(request)) { error in
+            XCTAssertEqual(error as? PipelineError, .nonFiniteOutput(component: "depth estimator"))
+        }
+    }
+
     func testHugeGuidanceIsAnErrorNotATrap() throws {
         let pipeline = try DepthToImagePipeline(modelFolder: Self.model, backend: try CPUBackend())
         var request = try demoRequest()

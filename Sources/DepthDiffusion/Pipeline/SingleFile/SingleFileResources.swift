@@ -76,10 +76,13 @@ extension SingleFileCheckpoint {
     func bind<Model>(_ component: String, _ source: WeightSource, backend: ComputeBackend,
                      ignoring: (String) -> Bool = { _ in false }, _ build: (WeightBinder) throws -> Model) throws -> Model {
         let binder = WeightBinder(source: source, backend: backend)
-        let model = try build(binder)
-        do { try binder.finish(ignoringUnused: ignoring) } catch let error as WeightBindingError {
+        do {
+            // The binder throws early when the mismatched parameters are too large to stand in for.
+            let model = try build(binder)
+            try binder.finish(ignoringUnused: ignoring)
+            return model
+        } catch let error as WeightBindingError {
             throw SingleFileError.weightsDoNotMatch(file: url.path, component: component, detail: error.description)
         }
-        return model
     }
 }

@@ -54,14 +54,25 @@ public struct GenerationMemoryEstimate: Sendable, Equatable {
     }
 
     /// Memory this process can still use: `MemAvailable` from `/proc/meminfo` (free memory plus reclaimable
-    /// caches), or the physical memory where that file is missing.
+    /// caches), or the physical memory where that file is missing; inside a container with a cgroup v2 memory
+    /// limit, at most what is left of that limit (`memory.max` − `memory.current`).
     public static func availableBytes() -> Int {
+        var available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
         if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) {
-            return multiply(kilobytes, 1024)
+            available = multiply(kilobytes, 1024)
         }
-        return Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        if let limit = cgroupValue("memory.max"), let used = cgroupValue("memory.current") {
+            available = min(available, max(limit - used, 0))
+        }
+        return available
+    }
+
+    /// A number from this process's cgroup v2 folder (`nil` for "max", a missing file or cgroup v1).
+    private static func cgroupValue(_ file: String) -> Int? {
+        let text = try? String(contentsOfFile: "/sys/fs/cgroup/" + file, encoding: .utf8)
+        return text.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     private static func multiply(_ a: Int, _ b: Int) -> Int {

@@ -2,7 +2,10 @@ import CRuntimeLibraries
 import Foundation
 
 /// Device memory of the OpenCL backend, recycled through the device's pool when released.
-final class OpenCLBuffer: DeviceBuffer {
+///
+/// `@unchecked Sendable`: an immutable handle; `cl_mem` objects may be used from any thread (OpenCL 1.2
+/// §A.2), and the memory is written only by commands on the device's in-order queue.
+final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     let count: Int
     let mem: cl_mem
     let bytes: Int

@@ -29,6 +29,9 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
 
 /// A cache of freed allocations keyed by size, so that the activations of one denoising step reuse
 /// the pages of the previous one instead of faulting in fresh memory. Holds at most `limitBytes`.
+///
+/// `@unchecked Sendable`: raw pointers are not `Sendable` types; every mutable property is accessed under
+/// `lock`, and a pointer handed out is owned by one ``CPUBuffer`` until it is given back.
 final class BufferPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var order: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []

@@ -23,6 +23,9 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
 
 /// Released device buffers keyed by size, so the denoising loop reuses allocations instead of
 /// creating and releasing `cl_mem` objects every step. Holds at most `limitBytes`.
+///
+/// `@unchecked Sendable`: `cl_mem` handles are not `Sendable` types, but they may be used from any thread,
+/// and every mutable property is accessed under `lock`.
 final class OpenCLBufferPool: @unchecked Sendable {
     private var free: [Int: [cl_mem]] = [:]
     private var held = 0

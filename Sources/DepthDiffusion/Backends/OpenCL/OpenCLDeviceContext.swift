@@ -5,6 +5,9 @@ import Synchronization
 /// Everything the OpenCL backend keeps per device for the life of the process: the context, one
 /// in-order command queue, the compiled programs and kernels, tile sizes and the buffer pool.
 /// Backends created for the same device share it, so kernels are compiled once per process.
+///
+/// `@unchecked Sendable`: the OpenCL handles are thread-safe objects (OpenCL 1.2 §A.2) except a kernel's
+/// arguments, which are set under `launchLock`; the kernel and program caches are guarded by `lock`.
 final class OpenCLDeviceContext: @unchecked Sendable {
     let info: OpenCLDeviceInfo
     let device: cl_device_id

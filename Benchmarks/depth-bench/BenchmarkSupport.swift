@@ -1,6 +1,7 @@
 import ArgumentParser
 import DepthDiffusion
 import Foundation
+import Synchronization
 
 /// Options every subcommand takes.
 struct CommonOptions: ParsableArguments {
@@ -19,6 +20,7 @@ struct CommonOptions: ParsableArguments {
     }
 
     func makeBackend() throws -> ComputeBackend {
+        cpuThreads.store(threads ?? ProcessInfo.processInfo.activeProcessorCount, ordering: .relaxed)
         if let threads {
             guard try BackendKind(parsing: backend) == .cpu else { throw ValidationError("--threads applies to --backend cpu") }
             return try CPUBackend(threads: threads)
@@ -26,6 +28,9 @@ struct CommonOptions: ParsableArguments {
         return try BackendKind(parsing: backend).makeBackend()
     }
 }
+
+/// The CPU thread count of the backend the command made (reported in every JSON result).
+let cpuThreads = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
 
 /// Wall-clock seconds of `body`.
 func measure(_ body: () throws -> Void) rethrows -> Double {
@@ -51,7 +56,7 @@ func printJSON(_ object: [String: Any]) throws {
     object["blas_core"] = OpenBLASLibrary.coreName ?? "not loaded"
     object["blas_core_choice"] = OpenBLASLibrary.coreChoice?.rawValue ?? "not loaded"
     object["peak_rss_bytes"] = peakRSSBytes()
-    object["threads"] = object["threads"] ?? CPUBackend.threads
+    object["threads"] = object["threads"] ?? cpuThreads.load(ordering: .relaxed)
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
     print(String(decoding: data, as: UTF8.self))
 }

@@ -1,5 +1,6 @@
 import DepthDiffusion
 import Foundation
+import Synchronization
 
 /// A backend that forwards every kernel (and claims every optional capability) of another backend, counts the FLOPs of the GEMMs, convolutions and
 /// attention it runs, and (with `timing`) accumulates wall time per kernel (`depth-bench unet --profile`).
@@ -8,25 +9,37 @@ import Foundation
 final class ProfilingBackend: ComputeBackend {
     let inner: ComputeBackend
     let timing: Bool
-    private(set) var seconds: [String: Double] = [:]
-    private(set) var calls: [String: Int] = [:]
+    private struct Counts {
+        var seconds: [String: Double] = [:]
+        var calls: [String: Int] = [:]
+        var flops = 0.0
+    }
+    private let counts = Mutex(Counts())
+    var seconds: [String: Double] { counts.withLock { $0.seconds } }
+    var calls: [String: Int] { counts.withLock { $0.calls } }
     /// Multiply-add FLOPs (2 per MAC) of the GEMMs, convolutions and attention run since the last reset.
-    private(set) var flops = 0.0
+    var flops: Double {
+        get { counts.withLock { $0.flops } }
+        set { counts.withLock { $0.flops = newValue } }
+    }
 
     init(_ inner: ComputeBackend, timing: Bool = true) { self.inner = inner; self.timing = timing }
 
     var name: String { inner.name }
     var deviceDescription: String { inner.deviceDescription }
 
-    func reset() { seconds = [:]; calls = [:]; flops = 0 }
+    func reset() { counts.withLock { $0 = Counts() } }
 
     private func timed(_ key: String, _ body: () throws -> Void) throws {
         guard timing else { return try body() }
         let start = DispatchTime.now().uptimeNanoseconds
         try body()
         try inner.synchronize()
-        seconds[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        calls[key, default: 0] += 1
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        counts.withLock {
+            $0.seconds[key, default: 0] += elapsed
+            $0.calls[key, default: 0] += 1
+        }
     }
 
     func makeBuffer(count: Int) throws -> DeviceBuffer { try inner.makeBuffer(count: count) }
@@ -39,18 +52,18 @@ final class ProfilingBackend: ComputeBackend {
     func synchronize() throws { try inner.synchronize() }
 
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
-        flops += d.flops
+        counts.withLock { $0.flops += d.flops }
         try timed("gemm") { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
     }
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, output: DeviceBuffer) throws {
-        flops += d.flops
+        counts.withLock { $0.flops += d.flops }
         let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
         try timed("\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)") {
             try inner.conv2d(d, input: input, weight: weight, bias: bias, output: output)
         }
     }
     func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer, output: DeviceBuffer) throws {
-        flops += d.flops
+        counts.withLock { $0.flops += d.flops }
         try timed("attention L\(d.queryLength)xS\(d.keyLength) h\(d.heads)") { try inner.attention(d, q: q, k: k, v: v, output: output) }
     }
     func groupNorm(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?, output: DeviceBuffer) throws {
@@ -99,7 +112,7 @@ final class ProfilingBackend: ComputeBackend {
     }
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
               residual: DeviceBuffer?, c: DeviceBuffer) throws {
-        flops += d.flops
+        counts.withLock { $0.flops += d.flops }
         try timed("gemm+epilogue") {
             try inner.gemm(d, a: a, b: b, bias: bias, activation: activation, residual: residual, c: c)
         }

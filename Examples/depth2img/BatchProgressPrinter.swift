@@ -1,13 +1,15 @@
 import DepthDiffusionBatch
 import Foundation
+import Synchronization
 
 /// Prints a batch worker's events on stderr, one line each (readable in container and Slurm logs); within a
 /// job, a denoising progress line at most every `stepInterval` seconds.
-final class BatchProgressPrinter: @unchecked Sendable {
+final class BatchProgressPrinter: Sendable {
     let shardSource: String
     let model: String
     let stepInterval: Double
-    private var lastStepNote = 0.0
+    /// Elapsed seconds of the job at the last progress line.
+    private let lastStepNote = Mutex(0.0)
 
     init(shardSource: String, model: String, stepInterval: Double = 30) {
         self.shardSource = shardSource
@@ -24,9 +26,13 @@ final class BatchProgressPrinter: @unchecked Sendable {
         case let .jobStarted(position, total, job):
             note("job \(position) of \(total): \(job.id) (line \(job.line)), \(job.images) image\(job.images == 1 ? "" : "s"), \(job.steps) steps, seed \(job.seed)")
         case let .step(position, total, step):
-            if step.step == 1 { lastStepNote = step.elapsed }
-            if step.elapsed - lastStepNote >= stepInterval {
-                lastStepNote = step.elapsed
+            let due = lastStepNote.withLock { last in
+                if step.step == 1 { last = step.elapsed }
+                guard step.elapsed - last >= stepInterval else { return false }
+                last = step.elapsed
+                return true
+            }
+            if due {
                 let left = step.elapsed / Double(step.step) * Double(step.totalSteps - step.step)
                 note("job \(position) of \(total): step \(step.step)/\(step.totalSteps), \(duration(left)) left in this job")
             }

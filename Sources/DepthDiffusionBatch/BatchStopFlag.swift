@@ -6,6 +6,9 @@ import Foundation
 /// `stopOnSignals()` turns the first `SIGTERM` or `SIGINT` (preemption, Ctrl-C) into a stop request: the
 /// worker ends the current step, leaves the unfinished job unrecorded and returns. A second signal exits the
 /// process at once, which is also safe: outputs and records are never left half-written.
+///
+/// `@unchecked Sendable`: `DispatchSourceSignal` is not a `Sendable` type; every mutable property is
+/// accessed under `lock`.
 public final class BatchStopFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var requested: Int32?

@@ -23,6 +23,9 @@ import Glibc
 /// `snapshots/<commit>/<path>`; `refs/<revision>` is written last. Files already in the snapshot with
 /// the right size are not fetched again. Offline (`HF_HUB_OFFLINE=1`), or when the hub cannot be
 /// reached, the cached snapshot of the revision is used if it holds every needed file.
+///
+/// `@unchecked Sendable`: ``settings``, ``progress`` and ``notice`` are configuration, set before the first
+/// download; a download reads them on its own thread and keeps no other mutable state in the client.
 public final class HubClient: @unchecked Sendable {
     /// Endpoint, token, cache and options.
     public var settings: HubSettings

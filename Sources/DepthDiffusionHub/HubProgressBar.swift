@@ -1,10 +1,12 @@
 import Foundation
+import Synchronization
 
 /// Draws one progress line per downloaded file on standard error:
 /// `unet/diffusion_pytorch_model.fp16.safetensors  [██████······]  1.2 GB / 1.7 GB  35.2 MB/s  ETA 14 s`.
 /// Pass ``report(_:)`` as ``HubClient/progress``.
-public final class HubProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
+public final class HubProgressBar: Sendable {
+    /// Held while a line is written, so lines from parallel downloads never interleave.
+    private let writing = Mutex(())
     private let width: Int
 
     /// A bar `width` characters wide.
@@ -12,8 +14,7 @@ public final class HubProgressBar: @unchecked Sendable {
 
     /// Redraws the line of `progress.file`; ends it with a newline when the transfer is finished.
     public func report(_ progress: HubDownloadProgress) {
-        lock.lock(); defer { lock.unlock() }
-        FileHandle.standardError.write(Data(Self.line(progress, width: width).utf8))
+        writing.withLock { _ in FileHandle.standardError.write(Data(Self.line(progress, width: width).utf8)) }
     }
 
     /// The text written for `progress` (a carriage return, the line, and a newline when finished).

@@ -10,6 +10,9 @@ import Glibc
 /// or a download streamed into a file with `Range` resume, hashing and progress. Redirects are followed;
 /// the `Authorization` header is sent only to the hub's own host, never to the storage host a file
 /// redirects to. The headers of the first response (`X-Repo-Commit`, `ETag`, `X-Linked-Etag`) are kept.
+///
+/// `@unchecked Sendable` (required of a `URLSession` delegate): the mutable state is written only by the
+/// session's serial delegate queue, and read by the caller after `done` is signalled at completion.
 final class HubTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     struct Response {
         var status: Int

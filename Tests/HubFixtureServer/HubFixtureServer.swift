@@ -15,6 +15,9 @@ import Glibc
 /// `rev` is `main` or the commit. Repositories listed in ``privateRepositories`` answer 401 unless the
 /// request carries `Authorization: Bearer <token>`. ``cutOnce`` makes the next body of a file stop half-way
 /// (the connection is closed), ``corruptOnce`` flips a byte of it. Every request is logged in ``requests``.
+///
+/// `@unchecked Sendable`: the request log and fault flags are accessed under `lock`; the configuration
+/// properties are set before ``start(port:)``.
 public final class HubFixtureServer: @unchecked Sendable {
     /// A request as received: method, target (path and query) and lower-cased header names.
     public struct Request: Sendable {

@@ -31,6 +31,6 @@ let server = HubFixtureServer(repositories: repos)
 server.privateRepositories = privateRepos
 if let token { server.token = token }
 do { try server.start(port: port) } catch { fail("cannot listen: \(error)") }
-print(server.endpoint.absoluteString)
-fflush(stdout)
+// Written unbuffered: the caller reads the endpoint while the server keeps running.
+FileHandle.standardOutput.write(Data((server.endpoint.absoluteString + "\n").utf8))
 while true { sleep(3600) }

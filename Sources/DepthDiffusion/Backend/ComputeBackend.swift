@@ -3,7 +3,7 @@
 /// Buffers are created by ``ComputeBackend/makeBuffer(count:)`` and released when the last
 /// reference goes away. Models never see the memory behind a buffer; they go through
 /// ``Tensor`` and the operations of the backend that made it.
-public protocol DeviceBuffer: AnyObject {
+public protocol DeviceBuffer: AnyObject, Sendable {
     /// Number of float32 elements the buffer holds.
     var count: Int { get }
 }
@@ -26,7 +26,7 @@ public protocol DeviceBuffer: AnyObject {
 ///
 /// To add a backend, implement the mandatory kernels in a new folder under `Backends/`, register it
 /// in ``BackendKind``, and add one line to the conformance suite's backend list.
-public protocol ComputeBackend: AnyObject {
+public protocol ComputeBackend: AnyObject, Sendable {
     /// Short name of the implementation: `"cpu"` or `"opencl"`.
     var name: String { get }
     /// Human-readable description of the device, e.g. `"OpenBLAS 0.3.21 on AMD EPYC (2 threads)"`.

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Stable Diffusion 2 depth-to-image, in the order of operations and random draws of diffusers'
 /// `StableDiffusionDepth2ImgPipeline`: with the same weights, inputs and a ``RandomSourceKind/torch``
@@ -15,7 +16,7 @@ import Foundation
 ///     return true  // false cancels
 /// }
 /// ```
-public final class DepthToImagePipeline {
+public final class DepthToImagePipeline: Sendable {
     public let backend: ComputeBackend
     /// The model folder the pipeline was loaded from; `nil` when it was assembled from components.
     public let folder: ModelFolder?
@@ -27,6 +28,8 @@ public final class DepthToImagePipeline {
     public let schedulerConfig: SchedulerConfig
     /// The model's scheduler class, as a ``SchedulerKind``.
     public let defaultScheduler: SchedulerKind
+    /// Held for the whole of a ``generate(_:schedulerConfig:progress:)`` call.
+    private let running = Mutex(())
 
     /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend`.
     public convenience init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
@@ -99,8 +102,13 @@ public final class DepthToImagePipeline {
     }
 
     /// Runs one generation. The progress handler is called after every denoising step; returning
-    /// `false` stops the run with ``PipelineError/cancelled`` (the pipeline stays usable).
+    /// `false` stops the run with ``PipelineError/cancelled``, after which the pipeline is ready for the next call.
     /// `schedulerConfig` replaces the folder's `scheduler_config.json` (e.g. to switch the prediction type).
+    ///
+    /// A pipeline may be shared between threads: it runs one request at a time, and a call made while
+    /// another runs waits for it (so memory holds one request's activations). For requests that really run
+    /// side by side, use two pipelines (each has its own weights). Do not call `generate` on the same pipeline
+    /// from inside its own progress handler.
     ///
     /// - Throws: ``PipelineError/insufficientMemory(neededBytes:availableBytes:advice:)`` before any work when
     ///   ``memoryEstimate(for:)`` exceeds the request's ``DepthToImageRequest/memoryLimit`` (default: the memory
@@ -108,6 +116,13 @@ public final class DepthToImagePipeline {
     ///   ``PipelineError/nonFiniteOutput(component:)`` when the computation produces NaN or infinities.
     public func generate(_ request: DepthToImageRequest, schedulerConfig: SchedulerConfig? = nil,
                          progress: ((DepthToImageProgress) -> Bool)? = nil) throws -> DepthToImageResult {
+        try running.withLock { _ in
+            try generateAlone(request, schedulerConfig: schedulerConfig, progress: progress)
+        }
+    }
+
+    private func generateAlone(_ request: DepthToImageRequest, schedulerConfig: SchedulerConfig?,
+                               progress: ((DepthToImageProgress) -> Bool)?) throws -> DepthToImageResult {
         try request.validate()
         try checkMemory(request)
         var timings = StageTimings()

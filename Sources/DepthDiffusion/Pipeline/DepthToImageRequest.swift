@@ -1,5 +1,5 @@
 /// One depth-to-image generation; the defaults are diffusers' (`StableDiffusionDepth2ImgPipeline.__call__`).
-public struct DepthToImageRequest {
+public struct DepthToImageRequest: Sendable {
     /// What to draw.
     public var prompt: String
     /// What to steer away from; `nil` is the empty prompt.

@@ -1,5 +1,5 @@
 /// What one generation produced.
-public struct DepthToImageResult {
+public struct DepthToImageResult: Sendable {
     /// The generated images, `imagesPerPrompt` of them, at the input size floored to multiples of 8.
     public var images: [RGBImage]
     /// The depth the UNet was conditioned on: normalised to [-1, 1] at latent resolution (diffusers' `prepare_depth_map`).

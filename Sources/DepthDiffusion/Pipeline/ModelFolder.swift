@@ -7,7 +7,7 @@ import Foundation
 /// Weights are read from safetensors: the float32 files when present, otherwise the `fp16` variant
 /// (`*.fp16.safetensors`), single files or shards with an index. Folders that only have PyTorch
 /// `.bin` files are reported with the command that converts them.
-public struct ModelFolder {
+public struct ModelFolder: Sendable {
     /// The pipeline class this library runs.
     public static let pipelineClass = "StableDiffusionDepth2ImgPipeline"
     /// The folder.

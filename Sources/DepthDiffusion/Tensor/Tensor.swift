@@ -3,7 +3,7 @@
 /// A tensor is a value: operations return new tensors and never modify their inputs, so
 /// reshaping shares the buffer safely. Move data between host and device with
 /// ``init(shape:data:on:)`` / ``toArray()``.
-public struct Tensor {
+public struct Tensor: Sendable {
     /// Sizes of each dimension, outermost first.
     public let shape: [Int]
     /// The backend buffer holding the elements.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Byte-level BPE with an end-of-word suffix, as in the Hugging Face `tokenizers` `BPE` model that
 /// transformers' `CLIPTokenizer` uses (`end_of_word_suffix = "</w>"`, no dropout, no prefix).
@@ -6,15 +7,14 @@ import Foundation
 /// A word's bytes start as one symbol each, the last one spelled with `</w>`. The adjacent pair with the
 /// lowest merge rank is merged (the leftmost on ties) until no pair has a rank. Merges are looked up in
 /// a rank table keyed by the two symbol ids, and results are cached per word.
-final class BytePairEncoder: @unchecked Sendable {
+final class BytePairEncoder: Sendable {
     struct Merge { var rank: Int32; var result: Int32 }
 
     /// Id of each byte's symbol inside a word, and at the end of a word (with `</w>`).
     private let byteIDs: [Int32], finalByteIDs: [Int32]
     private let merges: [UInt64: Merge]
     // Keyed by bytes: Swift `String` equality is canonical equivalence, which would merge distinct words.
-    private var cache: [[UInt8]: [Int32]] = [:]
-    private let lock = NSLock()
+    private let cache = Mutex<[[UInt8]: [Int32]]>([:])
     /// Words longer than this (in bytes) are not cached; the cache is emptied when it holds `cacheLimit` words.
     private let cacheLimit = 10_000, cacheableLength = 256
 
@@ -120,17 +120,15 @@ final class BytePairEncoder: @unchecked Sendable {
         guard !bytes.isEmpty else { return [] }
         let cacheable = bytes.count <= cacheableLength
         if cacheable {
-            lock.lock()
-            let hit = cache[bytes]
-            lock.unlock()
+            let hit = cache.withLock { $0[bytes] }
             if let hit { return hit }
         }
         let symbols = merge(bytes.indices.map { $0 == bytes.count - 1 ? finalByteIDs[Int(bytes[$0])] : byteIDs[Int(bytes[$0])] })
         if cacheable {
-            lock.lock()
-            if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[bytes] = symbols
-            lock.unlock()
+            cache.withLock { cache in
+                if cache.count >= cacheLimit { cache.removeAll(keepingCapacity: true) }
+                cache[bytes] = symbols
+            }
         }
         return symbols
     }

@@ -17,7 +17,7 @@ import Foundation
 /// let tokenizer = try CLIPTokenizer(folder: modelFolder.appendingPathComponent("tokenizer"))
 /// let ids = tokenizer.encode("a photo of a cat")   // 77 ids: [49406, 320, 1125, 539, 320, 2368, 49407, 0, …]
 /// ```
-public final class CLIPTokenizer: @unchecked Sendable {
+public final class CLIPTokenizer: Sendable {
     /// Id of `<|startoftext|>` (49406 for CLIP).
     public let bosID: Int32
     /// Id of `<|endoftext|>` (49407 for CLIP).

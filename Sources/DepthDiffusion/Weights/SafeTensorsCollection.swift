@@ -12,7 +12,7 @@ import Foundation
 /// Opening validates every file's header (see ``SafeTensorsFile``) and, for sharded
 /// weights, that every shard the index names exists, holds the tensors the index maps to
 /// it, and that no tensor is stored in two files.
-public final class SafeTensorsCollection: @unchecked Sendable {
+public final class SafeTensorsCollection: Sendable {
     /// File base names tried, in order, when opening a directory.
     public static let defaultBaseNames = ["diffusion_pytorch_model", "model"]
 

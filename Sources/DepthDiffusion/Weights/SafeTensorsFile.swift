@@ -18,6 +18,8 @@ import Darwin
 ///
 /// Instances are immutable and safe to share between threads. The file must not be
 /// truncated by another process while it is open (the OS would signal on access).
+/// `@unchecked Sendable`: every stored property is immutable; `base` points into a read-only memory map
+/// owned by the instance, which is only read.
 public final class SafeTensorsFile: @unchecked Sendable {
     /// The largest header accepted (100 MB, like the reference implementation).
     public static let maxHeaderLength = 100_000_000

@@ -130,10 +130,7 @@ final class ConformanceTests: XCTestCase {
     func testConv2DTilingOnCPU() throws {
         // Force several tiles in both the shifted-GEMM and the im2col paths.
         var rng = TestRandom(seed: 4)
-        let cpu = try CPUBackend()
-        cpu.im2colBudget = 200
-        cpu.shiftedTileColumns = 37
-        cpu.winogradEnabled = false
+        let cpu = try CPUBackend(tuning: CPUTuning(im2colBudget: 200, shiftedTileColumns: 37, winogradEnabled: false))
         for d in [Conv2DDescriptor(batch: 2, inChannels: 3, height: 20, width: 18, outChannels: 4, kernelH: 3, kernelW: 3,
                                    padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
                   Conv2DDescriptor(batch: 2, inChannels: 3, height: 9, width: 10, outChannels: 4, kernelH: 3, kernelW: 3,
@@ -151,10 +148,8 @@ final class ConformanceTests: XCTestCase {
         // Winograd F(4x4, 3x3) on every stride-1 3x3 shape (minimum side lowered to 1), in several chunks of tile
         // rows, against the double-precision reference and against the direct (shifted-GEMM) path.
         var rng = TestRandom(seed: 5)
-        let winograd = try CPUBackend(), direct = try CPUBackend()
-        winograd.winogradMinimumSide = 1
-        winograd.winogradTileBudget = 36 * 4 * 64
-        direct.winogradEnabled = false
+        let winograd = try CPUBackend(tuning: CPUTuning(winogradMinimumSide: 1, winogradTileBudget: 36 * 4 * 64))
+        let direct = try CPUBackend(tuning: CPUTuning(winogradEnabled: false))
         var worst = 0.0
         for d in [Conv2DDescriptor(batch: 2, inChannels: 16, height: 13, width: 11, outChannels: 24, kernelH: 3, kernelW: 3,
                                    padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
@@ -218,8 +213,7 @@ final class ConformanceTests: XCTestCase {
         d.qRowStride = 3 * h * dh; d.kRowStride = 3 * h * dh; d.vRowStride = 3 * h * dh
         d.kOffset = h * dh; d.vOffset = 2 * h * dh
         let expected = Ref.attention(d, q: fused, k: fused, v: fused)
-        let cpu = try CPUBackend()
-        cpu.attentionScoreBudget = 50
+        let cpu = try CPUBackend(tuning: CPUTuning(attentionScoreBudget: 50))
         for be in try conformanceBackends() + [cpu] {
             let x = try t(be, [fused.count], fused)
             let out = try Tensor(uninitializedShape: [b, l, h * dh], on: be)
@@ -232,9 +226,7 @@ final class ConformanceTests: XCTestCase {
         // The online-softmax path (keys in blocks, taken when there are more than two key blocks), forced on small
         // shapes with blocks of 5 keys and 7 query rows: causal and not, fused layout, partial last blocks.
         var rng = TestRandom(seed: 9)
-        let flash = try CPUBackend()
-        flash.attentionKeyBlock = 5
-        flash.attentionRowBlock = 7
+        let flash = try CPUBackend(tuning: CPUTuning(attentionKeyBlock: 5, attentionRowBlock: 7))
         var worst = 0.0
         var fusedCase = AttentionDescriptor(batch: 2, heads: 2, queryLength: 23, keyLength: 23, headDim: 6, causal: true)
         fusedCase.qRowStride = 3 * 12; fusedCase.kRowStride = 3 * 12; fusedCase.vRowStride = 3 * 12

@@ -118,6 +118,8 @@ final class BatchProcessTests: XCTestCase {
 }
 
 /// A child process whose stderr is collected as it arrives.
+///
+/// `@unchecked Sendable`: `Process` is not a `Sendable` type; the collected output is accessed under `lock`.
 final class BatchProcess: @unchecked Sendable {
     struct Failure: Error, CustomStringConvertible { var message: String; var description: String { message } }
 

@@ -34,9 +34,6 @@ final class SchedulerParityTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
     static let sampleCount = 16
 
-    /// Worst relative error per scheduler kind, printed for the report.
-    static var worst: [String: Float] = [:]
-
     func check(_ kind: SchedulerKind) throws {
         let data = try Data(contentsOf: fixtureURL("schedulers/\(kind.rawValue).json"))
         let file = try JSONDecoder().decode(File.self, from: data)
@@ -77,7 +74,6 @@ final class SchedulerParityTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(trajectories, 0)
-        Self.worst[kind.rawValue] = worstError
         print("\(kind.rawValue) (\(kind.diffusersClassName)): \(file.cases.count) cases, \(trajectories) trajectories, max relative error \(worstError)")
     }
 

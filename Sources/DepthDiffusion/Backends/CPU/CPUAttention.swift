@@ -2,8 +2,8 @@ import CDepthKernels
 // Blocked attention on the CPU backend.
 //
 // Long key sequences (more than two key blocks, e.g. the UNet's 4096-token self-attention) take the
-// flash-style path: jobs of (batch, head, block of `attentionRowBlock` query rows) walk the keys in blocks of
-// `attentionKeyBlock`, keeping a running maximum, sum and output per row (online softmax), so a job's working
+// flash-style path: jobs of (batch, head, block of `tuning.attentionRowBlock` query rows) walk the keys in blocks of
+// `tuning.attentionKeyBlock`, keeping a running maximum, sum and output per row (online softmax), so a job's working
 // set (its queries, one key and value block, the block's scores and the output rows) stays in the core's L2
 // cache instead of streaming a full score row through memory.
 //
@@ -11,22 +11,22 @@ import CDepthKernels
 // S = scale · Q_blk Kᵀ (one GEMM), a row softmax (with the causal mask applied) and O_blk = S V (one
 // GEMM). Jobs run on all cores at once with OpenBLAS set to one thread for the duration, so that BLAS
 // threads and the softmax never compete for the cores. Each worker owns one score block: at most
-// `attentionScoreBudget` floats (or one row when a row is longer).
+// `tuning.attentionScoreBudget` floats (or one row when a row is longer).
 
 extension CPUBackend {
     public func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer,
                           output: DeviceBuffer) throws {
-        if d.keyLength > 2 * attentionKeyBlock {
+        if d.keyLength > 2 * tuning.attentionKeyBlock {
             return try flashAttention(d, q: ptr(q), k: ptr(k), v: ptr(v), output: ptr(output))
         }
         let pq = ptr(q), pk = ptr(k), pv = ptr(v), po = ptr(output)
         let (lq, lk, dh, hd) = (d.queryLength, d.keyLength, d.headDim, d.heads * d.headDim)
-        let blockRows = max(1, min(lq, attentionScoreBudget / max(lk, 1)))
+        let blockRows = max(1, min(lq, tuning.attentionScoreBudget / max(lk, 1)))
         let blocks = (lq + blockRows - 1) / blockRows
         let jobs = d.batch * d.heads * blocks
-        let workers = min(Parallel.workers, jobs)
+        let workers = min(parallel.workers, jobs)
         let scores = try Scratch(count: workers * blockRows * lk, pool: pool)
-        Parallel.withSingleThreadedBLAS(parts: workers) { w in
+        parallel.withSingleThreadedBLAS(parts: workers) { w in
             let s = scores.pointer + w * blockRows * lk
             for job in stride(from: w, to: jobs, by: workers) {
                 let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * blockRows
@@ -54,14 +54,14 @@ extension CPUBackend {
     func flashAttention(_ d: AttentionDescriptor, q pq: UnsafeMutablePointer<Float>, k pk: UnsafeMutablePointer<Float>,
                         v pv: UnsafeMutablePointer<Float>, output po: UnsafeMutablePointer<Float>) throws {
         let (lq, lk, dh, hd) = (d.queryLength, d.keyLength, d.headDim, d.heads * d.headDim)
-        let rowBlock = min(lq, attentionRowBlock), keyBlock = attentionKeyBlock
+        let rowBlock = min(lq, tuning.attentionRowBlock), keyBlock = tuning.attentionKeyBlock
         let blocks = (lq + rowBlock - 1) / rowBlock
         let jobs = d.batch * d.heads * blocks
-        let workers = min(Parallel.workers, jobs)
+        let workers = min(parallel.workers, jobs)
         // Per worker: one block of scores, the output rows, and the running maximum and sum of each row.
         let perWorker = rowBlock * keyBlock + rowBlock * dh + 2 * rowBlock
         let scratch = try Scratch(count: workers * perWorker, pool: pool)
-        Parallel.withSingleThreadedBLAS(parts: workers) { w in
+        parallel.withSingleThreadedBLAS(parts: workers) { w in
             let s = scratch.pointer + w * perWorker
             let acc = s + rowBlock * keyBlock, maxima = acc + rowBlock * dh, sums = maxima + rowBlock
             for job in stride(from: w, to: jobs, by: workers) {

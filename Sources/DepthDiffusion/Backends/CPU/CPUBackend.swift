@@ -7,48 +7,37 @@ import Foundation
 public final class CPUBackend: ComputeBackend {
     public let name = "cpu"
     public let deviceDescription: String
+    /// The cores this backend's kernels use: OpenBLAS's thread count for its GEMMs and the worker count of
+    /// the kernels that split work themselves.
+    public let threads: Int
     /// Recycles freed buffers (at most `cacheBytes`), so repeated steps do not fault in fresh pages.
     let pool: BufferPool
-    /// Largest im2col tile of a convolution, in floats (64 MiB).
-    var im2colBudget = 16 << 20
-    /// Columns per output tile of the shifted-GEMM convolution.
-    var shiftedTileColumns = 4096
-    /// Largest block of attention scores, in floats (1 MiB).
-    var attentionScoreBudget = 1 << 18
-    /// Keys per block of the flash-style attention, used when there are more than two blocks of keys.
-    var attentionKeyBlock = 256
-    /// Query rows per job of the flash-style attention.
-    var attentionRowBlock = 64
-    /// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions (on by default; `DEPTHDIFFUSION_WINOGRAD=0` turns it off).
-    var winogradEnabled = ProcessInfo.processInfo.environment["DEPTHDIFFUSION_WINOGRAD"] != "0"
-    /// Smallest output side that takes the Winograd path.
-    var winogradMinimumSide = 24
-    /// Largest transformed weight (36 · outC · inC floats) the Winograd path builds per call (128 MiB).
-    var winogradWeightBudget = 32 << 20
-    /// Transformed input plus products per chunk of tile rows, in floats (32 MiB each).
-    var winogradTileBudget = 8 << 20
+    let parallel: Parallel
+    let tuning: CPUTuning
 
     /// Creates the backend, loading OpenBLAS on first use (see ``OpenBLASLibrary``). `threads` sets the number
-    /// of cores the CPU kernels use, process-wide: OpenBLAS's thread count for large GEMMs and the worker count
-    /// of the kernels that split work themselves (default: all cores).
+    /// of cores this backend's kernels use (default: all cores). OpenBLAS's thread count is one setting for the
+    /// whole process; backends with different counts can run on several threads at once, their GEMMs then
+    /// take turns (each with its own count) rather than overlap.
     ///
     /// - Throws: ``BackendError/unavailable(_:)`` when `libopenblas.so.0` cannot be loaded.
-    public init(threads: Int? = nil, cacheBytes: Int = 2 << 30) throws {
+    public convenience init(threads: Int? = nil, cacheBytes: Int = 2 << 30) throws {
+        try self.init(threads: threads, cacheBytes: cacheBytes, tuning: CPUTuning())
+    }
+
+    init(threads: Int? = nil, cacheBytes: Int = 2 << 30, tuning: CPUTuning) throws {
         try OpenBLASLibrary.load()
         pool = BufferPool(limitBytes: cacheBytes)
-        if let threads, threads > 0 {
-            OpenBLASLibrary.threads = threads
-            Parallel.workers = threads
-        }
+        let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = threads.map { max(1, $0) } ?? cores
+        parallel = Parallel(workers: self.threads)
+        self.tuning = tuning
         let core = OpenBLASLibrary.coreName ?? "unknown"
         let choice = OpenBLASLibrary.coreChoice?.rawValue ?? "unknown"
         let version = OpenBLASLibrary.config?.split(separator: " ").prefix(2).joined(separator: " ") ?? "OpenBLAS"
         deviceDescription = "\(CPUBackend.processorName()) — \(version), kernel \(core) (from \(choice)), "
-            + "\(OpenBLASLibrary.threads) BLAS threads, \(Parallel.workers) workers"
+            + "\(self.threads) threads"
     }
-
-    /// The cores the CPU kernels use (process-wide; see ``init(threads:cacheBytes:)``).
-    public static var threads: Int { Parallel.workers }
 
     static func processorName() -> String {
         guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
@@ -92,11 +81,13 @@ public final class CPUBackend: ComputeBackend {
     public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
         let pa = ptr(a), pb = ptr(b), pc = ptr(c)
         let biasPtr = bias.map { UnsafePointer(ptr($0)) }
-        for i in 0..<d.batch {
-            sgemm(m: d.m, n: d.n, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
-                  a: pa + d.offsetA + i * d.strideA, lda: d.lda, b: pb + d.offsetB + i * d.strideB, ldb: d.ldb,
-                  beta: d.beta, c: pc + d.offsetC + i * d.strideC, ldc: d.ldc,
-                  bias: biasPtr.map { ($0, d.bias) })
+        withBLAS {
+            for i in 0..<d.batch {
+                sgemm(m: d.m, n: d.n, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
+                      a: pa + d.offsetA + i * d.strideA, lda: d.lda, b: pb + d.offsetB + i * d.strideB, ldb: d.ldb,
+                      beta: d.beta, c: pc + d.offsetC + i * d.strideC, ldc: d.ldc,
+                      bias: biasPtr.map { ($0, d.bias) })
+            }
         }
     }
 
@@ -133,12 +124,19 @@ public final class CPUBackend: ComputeBackend {
     /// Calls `body` with the element offset and the row index (within its matrix) of every `n`-element
     /// output row of the batched product `d`, spread over the cores.
     private func forEachOutputRow(_ d: GEMMDescriptor, _ body: (_ offset: Int, _ row: Int) -> Void) {
-        Parallel.forEach(d.batch * d.m, grain: max(1, 4096 / max(d.n, 1))) { range in
+        parallel.forEach(d.batch * d.m, grain: max(1, 4096 / max(d.n, 1))) { range in
             for i in range { body(d.offsetC + (i / d.m) * d.strideC + (i % d.m) * d.ldc, i % d.m) }
         }
     }
 
-    /// One row-major `cblas_sgemm`, with an optional bias added to the product.
+    /// Runs `body`, which calls ``sgemm(m:n:k:transposeA:transposeB:alpha:a:lda:b:ldb:beta:c:ldc:bias:)``,
+    /// with OpenBLAS at this backend's thread count (see ``BLASThreadGate``).
+    func withBLAS<T>(_ body: () throws -> T) rethrows -> T {
+        try BLASThreadGate.shared.run(threads: threads, body)
+    }
+
+    /// One row-major `cblas_sgemm`, with an optional bias added to the product. Callers run it inside
+    /// ``withBLAS(_:)`` or ``Parallel/withSingleThreadedBLAS(parts:_:)``.
     func sgemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
                c: UnsafeMutablePointer<Float>, ldc: Int, bias: (UnsafePointer<Float>, GEMMDescriptor.Bias)? = nil) {

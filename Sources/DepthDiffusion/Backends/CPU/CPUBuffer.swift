@@ -4,7 +4,11 @@ import Glibc
 import Foundation
 
 /// Host memory of the CPU backend: 64-byte aligned float32 storage, recycled through a ``BufferPool``.
-final class CPUBuffer: DeviceBuffer {
+///
+/// `@unchecked Sendable`: the class is an immutable handle (count, pointer, pool); the memory behind it is
+/// written only by the backend's kernels, and like any device buffer it is the caller's job not to write
+/// one buffer from two threads at once (the models only read their weights; each call has its own activations).
+final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     let count: Int
     let pointer: UnsafeMutablePointer<Float>
     private let pool: BufferPool?
@@ -27,6 +31,9 @@ final class CPUBuffer: DeviceBuffer {
 
 /// A cache of freed allocations keyed by size, so that the activations of one denoising step reuse
 /// the pages of the previous one instead of faulting in fresh memory. Holds at most `limitBytes`.
+///
+/// `@unchecked Sendable`: raw pointers are not `Sendable` types; every mutable property is accessed under
+/// `lock`, and a pointer handed out is owned by one ``CPUBuffer`` until it is given back.
 final class BufferPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutableRawPointer]] = [:]
     private var order: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []

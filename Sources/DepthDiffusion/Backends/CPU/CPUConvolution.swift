@@ -2,14 +2,14 @@
 //
 // Four strategies, chosen per shape:
 // * 1x1, stride 1, no padding: one GEMM per image straight into the output.
-// * 3x3, stride 1 on maps of at least `winogradMinimumSide` pixels: Winograd F(4x4, 3x3) (CPUWinograd.swift).
+// * 3x3, stride 1 on maps of at least `tuning.winogradMinimumSide` pixels: Winograd F(4x4, 3x3) (CPUWinograd.swift).
 // * stride 1 on large maps ("shifted GEMM"): the input is copied once into a zero-padded,
 //   channel-major buffer with the batch folded into the columns; then each kernel tap is a GEMM
 //   whose B operand is that buffer shifted by the tap's offset. Output columns are computed over the
 //   padded width (a few wasted columns per row) in tiles, then scattered into NCHW with the bias.
 // * otherwise (strides > 1, small maps): tiled im2col with the batch folded into the columns.
 // Scratch memory: the padded input (inC x (batch·Hp·Wp + kW) floats) plus one output tile, or one
-// im2col tile of at most `im2colBudget` floats plus one output tile.
+// im2col tile of at most `tuning.im2colBudget` floats plus one output tile.
 
 extension CPUBackend {
 
@@ -20,10 +20,12 @@ extension CPUBackend {
         let pads = d.padTop + d.padBottom + d.padLeft + d.padRight
         if d.kernelH == 1 && d.kernelW == 1 && d.strideH == 1 && d.strideW == 1 && pads == 0 {
             let hw = d.height * d.width
-            for n in 0..<d.batch {
-                sgemm(m: d.outChannels, n: hw, k: d.inChannels, a: w, lda: d.inChannels,
-                      b: x + n * d.inChannels * hw, ldb: hw, c: y + n * d.outChannels * hw, ldc: hw,
-                      bias: b.map { ($0, .perRow) })
+            withBLAS {
+                for n in 0..<d.batch {
+                    sgemm(m: d.outChannels, n: hw, k: d.inChannels, a: w, lda: d.inChannels,
+                          b: x + n * d.inChannels * hw, ldb: hw, c: y + n * d.outChannels * hw, ldc: hw,
+                          bias: b.map { ($0, .perRow) })
+                }
             }
             return
         }
@@ -50,7 +52,7 @@ extension CPUBackend {
         // Padded, channel-major input: padded[c][n * plane + (iy + padTop) * wp + ix + padLeft].
         let padded = try Scratch(count: cin * rowLength, pool: pool)
         let pp = padded.pointer
-        Parallel.forEach(cin, grain: 1) { channels in
+        parallel.forEach(cin, grain: 1) { channels in
             for c in channels {
                 let row = pp + c * rowLength
                 row.update(repeating: 0, count: rowLength)
@@ -65,19 +67,19 @@ extension CPUBackend {
         let taps = kh * kw
         let packed = try Scratch(count: taps * cout * cin, pool: pool)
         let pw = packed.pointer
-        Parallel.forEach(cout, grain: 8) { rows in
+        parallel.forEach(cout, grain: 8) { rows in
             for co in rows { for ci in 0..<cin { for t in 0..<taps {
                 pw[(t * cout + co) * cin + ci] = w[(co * cin + ci) * taps + t]
             } } }
         }
         let wide = (d.batch - 1) * plane + ho * wp
-        let tileColumns = min(wide, shiftedTileColumns)
+        let tileColumns = min(wide, tuning.shiftedTileColumns)
         let tile = try Scratch(count: cout * tileColumns, pool: pool)
         let pt = tile.pointer
         // Each core owns a slice of the output channels for the whole convolution: single-threaded GEMMs
         // per tap into its rows of the tile, then the scatter of those channels (no BLAS threads).
-        Parallel.withSingleThreadedBLAS { part in
-            let lo = cout * part / Parallel.workers, hi = cout * (part + 1) / Parallel.workers
+        parallel.withSingleThreadedBLAS { part in
+            let lo = cout * part / parallel.workers, hi = cout * (part + 1) / parallel.workers
             guard lo < hi else { return }
             var j0 = 0
             while j0 < wide {
@@ -115,7 +117,7 @@ extension CPUBackend {
         let (h, wd, ho, wo) = (d.height, d.width, d.outHeight, d.outWidth)
         let k = cin * kh * kw, spatial = ho * wo, total = d.batch * spatial
         // Tiles hold whole output rows: `tileRows` rows of `wo` columns (at least one row).
-        let tileRows = max(1, min(d.batch * ho, im2colBudget / max(k * wo, 1)))
+        let tileRows = max(1, min(d.batch * ho, tuning.im2colBudget / max(k * wo, 1)))
         let tileColumns = tileRows * wo
         let cols = try Scratch(count: k * tileColumns, pool: pool)
         let out = try Scratch(count: cout * tileColumns, pool: pool)
@@ -127,7 +129,7 @@ extension CPUBackend {
             let firstRow = j0 / wo, rowCount = n / wo
             // cols[(ci, ky, kx)][j] = x[img][ci][oy*sh + ky - padTop][ox*sw + kx - padLeft] (0 outside),
             // one output row at a time; columns [lo, hi) of a row read inside the input row.
-            Parallel.forEach(k, grain: 4) { rows in
+            parallel.forEach(k, grain: 4) { rows in
                 for r in rows {
                     let ci = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw
                     let ix0 = kx - d.padLeft
@@ -154,11 +156,11 @@ extension CPUBackend {
             // The output channels are split over the cores, one single-threaded GEMM each: for these
             // short, deep products OpenBLAS's own threading is slower and varies from run to run
             // (1280 channels at 8x8: 21 ms, against 22-32 ms).
-            Parallel.withSingleThreadedBLAS { part in
-                let lo = cout * part / Parallel.workers, hi = cout * (part + 1) / Parallel.workers
+            parallel.withSingleThreadedBLAS { part in
+                let lo = cout * part / parallel.workers, hi = cout * (part + 1) / parallel.workers
                 if lo < hi { sgemm(m: hi - lo, n: n, k: k, a: w + lo * k, lda: k, b: pc, ldb: n, c: po + lo * n, ldc: n) }
             }
-            Parallel.forEach(cout, grain: 4) { channels in
+            parallel.forEach(cout, grain: 4) { channels in
                 for co in channels {
                     let bv = bias?[co] ?? 0
                     var jj = 0

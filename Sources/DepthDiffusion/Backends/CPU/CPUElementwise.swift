@@ -6,18 +6,18 @@ import Foundation
 extension CPUBackend {
     public func unary(_ op: UnaryOp, count: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
-        chunked(count) { start, n in dd_unary(op.kernelCode, x + start, y + start, n) }
+        parallel.chunked(count) { start, n in dd_unary(op.kernelCode, x + start, y + start, n) }
     }
 
     public func geglu(rows: Int, cols: Int, input: DeviceBuffer, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
-        Parallel.forEach(rows, grain: max(1, 4096 / cols)) { range in
+        parallel.forEach(rows, grain: max(1, 4096 / cols)) { range in
             for r in range { dd_geglu(x + r * 2 * cols, x + r * 2 * cols + cols, y + r * cols, cols) }
         }
     }
 
     public func affine(count: Int, scale: Float, shift: Float, input: DeviceBuffer, output: DeviceBuffer) throws {
-        simdMap(count: count, ptr(input), ptr(output)) { $0 * scale + shift }
+        parallel.simdMap(count: count, ptr(input), ptr(output)) { $0 * scale + shift }
     }
 
     public func binary(_ op: BinaryOp, _ d: BinaryDescriptor, a: DeviceBuffer, b: DeviceBuffer, output: DeviceBuffer) throws {
@@ -27,7 +27,7 @@ extension CPUBackend {
         let sa = d.aStrides.last ?? 0, sb = d.bStrides.last ?? 0
         let outerShape = Array(d.shape.dropLast())
         let outerA = Array(d.aStrides.dropLast()), outerB = Array(d.bStrides.dropLast())
-        Parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
+        parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
             for o in range {
                 var rem = o, offA = 0, offB = 0
                 for i in stride(from: outerShape.count - 1, through: 0, by: -1) {
@@ -45,7 +45,7 @@ extension CPUBackend {
         let outer = d.count / max(inner, 1)
         let si = d.srcStrides.last ?? 1, di = d.dstStrides.last ?? 1
         let shape = Array(d.shape.dropLast()), ss = Array(d.srcStrides.dropLast()), ds = Array(d.dstStrides.dropLast())
-        Parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
+        parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
             for o in range {
                 var rem = o, offS = 0, offD = 0
                 for i in stride(from: shape.count - 1, through: 0, by: -1) {
@@ -83,7 +83,7 @@ extension CPUBackend {
 
     public func minMax(rows: Int, cols: Int, input: DeviceBuffer, min lo: DeviceBuffer, max hi: DeviceBuffer) throws {
         let x = ptr(input), pl = ptr(lo), ph = ptr(hi)
-        Parallel.forEach(rows) { range in
+        parallel.forEach(rows) { range in
             for r in range {
                 let row = x + r * cols
                 var vmin = F16x(repeating: .infinity), vmax = F16x(repeating: -.infinity)

@@ -6,21 +6,23 @@ import CDepthKernels
 
 typealias F16x = SIMD16<Float>
 
-/// Applies a SIMD function to `count` elements (tail handled with a padded vector), in parallel.
-@inline(__always) func simdMap(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
-                               _ f: (F16x) -> F16x) {
-    let vectors = (count + 15) / 16
-    Parallel.forEach(vectors, grain: 2048) { range in
-        for v in range {
-            let i = v * 16
-            if i + 16 <= count {
-                let r = f(UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self))
-                UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: F16x.self)
-            } else {
-                var tmp = F16x()
-                for j in 0..<(count - i) { tmp[j] = x[i + j] }
-                let r = f(tmp)
-                for j in 0..<(count - i) { y[i + j] = r[j] }
+extension Parallel {
+    /// Applies a SIMD function to `count` elements (tail handled with a padded vector), in parallel.
+    @inline(__always) func simdMap(count: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                                   _ f: (F16x) -> F16x) {
+        let vectors = (count + 15) / 16
+        forEach(vectors, grain: 2048) { range in
+            for v in range {
+                let i = v * 16
+                if i + 16 <= count {
+                    let r = f(UnsafeRawPointer(x + i).loadUnaligned(as: F16x.self))
+                    UnsafeMutableRawPointer(y + i).storeBytes(of: r, as: F16x.self)
+                } else {
+                    var tmp = F16x()
+                    for j in 0..<(count - i) { tmp[j] = x[i + j] }
+                    let r = f(tmp)
+                    for j in 0..<(count - i) { y[i + j] = r[j] }
+                }
             }
         }
     }
@@ -58,12 +60,4 @@ typealias F16x = SIMD16<Float>
         i = end
     }
     return (mean, sq / Double(n))
-}
-
-/// Runs `body` over `count` elements split into parallel chunks of at least `grain`.
-@inline(__always) func chunked(_ count: Int, grain: Int = 8192, _ body: (Int, Int) -> Void) {
-    Parallel.forEach((count + grain - 1) / grain) { range in
-        let lo = range.lowerBound * grain, hi = min(count, range.upperBound * grain)
-        if lo < hi { body(lo, hi - lo) }
-    }
 }

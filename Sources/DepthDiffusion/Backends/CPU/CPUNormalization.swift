@@ -20,7 +20,7 @@ extension CPUBackend {
         let g = gamma.map { ptr($0) }, b = beta.map { ptr($0) }
         let perGroup = d.channels / d.groups
         let size = perGroup * d.spatial
-        Parallel.forEach(d.batch * d.groups) { range in
+        parallel.forEach(d.batch * d.groups) { range in
             for ng in range {
                 let base = ng * size
                 let (mean, variance) = meanAndVariance(x + base, size)
@@ -39,7 +39,7 @@ extension CPUBackend {
                           beta: DeviceBuffer?, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
         let g = gamma.map { ptr($0) }, b = beta.map { ptr($0) }
-        Parallel.forEach(rows, grain: max(1, 4096 / cols)) { range in
+        parallel.forEach(rows, grain: max(1, 4096 / cols)) { range in
             for r in range {
                 let (mean, variance) = meanAndVariance(x + r * cols, cols)
                 let rstd = Float(1 / (variance + Double(eps)).squareRoot())

@@ -9,7 +9,7 @@ extension CPUBackend {
         case .nearest:
             let sy = Float(d.inH) / Float(d.outH), sx = Float(d.inW) / Float(d.outW)
             let xs = (0..<d.outW).map { Swift.min(Int((Float($0) * sx).rounded(.down)), d.inW - 1) }
-            Parallel.forEach(d.planes * d.outH, grain: 16) { range in
+            parallel.forEach(d.planes * d.outH, grain: 16) { range in
                 for r in range {
                     let p = r / d.outH, oy = r % d.outH
                     let iy = Swift.min(Int((Float(oy) * sy).rounded(.down)), d.inH - 1)
@@ -19,7 +19,7 @@ extension CPUBackend {
             }
         case .bilinear(let alignCorners):
             let ty = linearTaps(d.inH, d.outH, alignCorners), tx = linearTaps(d.inW, d.outW, alignCorners)
-            Parallel.forEach(d.planes * d.outH, grain: 16) { range in
+            parallel.forEach(d.planes * d.outH, grain: 16) { range in
                 for r in range {
                     let p = r / d.outH, (y0, y1, ly) = ty[r % d.outH]
                     let r0 = x + (p * d.inH + y0) * d.inW, r1 = x + (p * d.inH + y1) * d.inW
@@ -32,7 +32,7 @@ extension CPUBackend {
             }
         case .bicubic(let alignCorners):
             let ty = cubicTaps(d.inH, d.outH, alignCorners), tx = cubicTaps(d.inW, d.outW, alignCorners)
-            Parallel.forEach(d.planes * d.outH, grain: 16) { range in
+            parallel.forEach(d.planes * d.outH, grain: 16) { range in
                 for r in range {
                     let p = r / d.outH, (iys, wy) = ty[r % d.outH]
                     let plane = x + p * d.inH * d.inW
@@ -54,7 +54,7 @@ extension CPUBackend {
     public func maxPool2d(_ d: Pool2DDescriptor, input: DeviceBuffer, output: DeviceBuffer) throws {
         let x = ptr(input), y = ptr(output)
         let (ho, wo) = (d.outHeight, d.outWidth)
-        Parallel.forEach(d.planes * ho, grain: 8) { range in
+        parallel.forEach(d.planes * ho, grain: 8) { range in
             for r in range {
                 let p = r / ho, oy = r % ho
                 for ox in 0..<wo {

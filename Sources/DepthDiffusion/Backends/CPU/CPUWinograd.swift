@@ -12,11 +12,11 @@ import CDepthKernels
 
 extension CPUBackend {
     /// Whether `conv2d` takes the Winograd path for this shape: stride-1 3x3 kernels on maps of at least
-    /// `winogradMinimumSide` pixels per side, with a transformed weight of at most `winogradWeightBudget` floats.
+    /// `tuning.winogradMinimumSide` pixels per side, with a transformed weight of at most `tuning.winogradWeightBudget` floats.
     func usesWinograd(_ d: Conv2DDescriptor) -> Bool {
-        guard winogradEnabled, d.kernelH == 3, d.kernelW == 3, d.strideH == 1, d.strideW == 1,
-              d.outHeight >= winogradMinimumSide, d.outWidth >= winogradMinimumSide else { return false }
-        return 36 * d.outChannels * d.inChannels <= winogradWeightBudget
+        guard tuning.winogradEnabled, d.kernelH == 3, d.kernelW == 3, d.strideH == 1, d.strideW == 1,
+              d.outHeight >= tuning.winogradMinimumSide, d.outWidth >= tuning.winogradMinimumSide else { return false }
+        return 36 * d.outChannels * d.inChannels <= tuning.winogradWeightBudget
     }
 
     func winogradConv(_ d: Conv2DDescriptor, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
@@ -25,12 +25,12 @@ extension CPUBackend {
         let tilesY = (ho + 3) / 4, tilesX = (wo + 3) / 4, wp = 4 * tilesX + 2
         let u = try Scratch(count: 36 * cout * cin, pool: pool)
         let pu = u.pointer
-        Parallel.forEach(cout, grain: 8) { rows in
+        parallel.forEach(cout, grain: 8) { rows in
             dd_winograd_weights(w, pu, cout, cin, rows.lowerBound, rows.upperBound)
         }
         // Chunks of whole tile rows (across the batch), sized so the transformed tiles stay within budget.
         let totalRows = d.batch * tilesY
-        let rowsPerChunk = max(1, min(totalRows, winogradTileBudget / (36 * tilesX * max(cin, cout))))
+        let rowsPerChunk = max(1, min(totalRows, tuning.winogradTileBudget / (36 * tilesX * max(cin, cout))))
         let maxTiles = rowsPerChunk * tilesX
         let packed = try Scratch(count: rowsPerChunk * 6 * wp * cin, pool: pool)
         let v = try Scratch(count: 36 * maxTiles * cin, pool: pool)
@@ -40,7 +40,7 @@ extension CPUBackend {
         while row0 < totalRows {
             let rows = min(rowsPerChunk, totalRows - row0)
             let tiles = rows * tilesX
-            Parallel.forEach(rows) { range in
+            parallel.forEach(rows) { range in
                 for r in range {
                     let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
                     let p = pp + r * 6 * wp * cin
@@ -48,13 +48,13 @@ extension CPUBackend {
                     dd_winograd_input(p, pv + r * tilesX * cin, cin, tilesX, wp, tiles * cin)
                 }
             }
-            Parallel.withSingleThreadedBLAS { part in
-                for xi in (36 * part / Parallel.workers)..<(36 * (part + 1) / Parallel.workers) {
+            parallel.withSingleThreadedBLAS { part in
+                for xi in (36 * part / parallel.workers)..<(36 * (part + 1) / parallel.workers) {
                     sgemm(m: tiles, n: cout, k: cin, transposeB: true, a: pv + xi * tiles * cin, lda: cin,
                           b: pu + xi * cout * cin, ldb: cin, c: pm + xi * tiles * cout, ldc: cout)
                 }
             }
-            Parallel.forEach(rows) { range in
+            parallel.forEach(rows) { range in
                 for r in range {
                     let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
                     dd_winograd_output(pm + r * tilesX * cout, y + n * cout * ho * wo, bias, cout, tilesX, tiles * cout,

@@ -68,6 +68,9 @@ public final class OpenCLBackend: ComputeBackend {
     func launch(_ kernelName: String, source: String, options: String? = nil, global: [Int], local: [Int]?,
                 _ args: [Arg]) throws {
         let kernel = try ctx.kernel(kernelName, source: source, options: options ?? ctx.tiles.options)
+        // A cl_kernel's arguments are shared state (clSetKernelArg is not thread-safe on one kernel object, OpenCL
+        // 1.2 §A.2), and every backend on this device shares the cached kernels: set and enqueue under one lock.
+        ctx.launchLock.lock(); defer { ctx.launchLock.unlock() }
         for (i, arg) in args.enumerated() {
             let index = cl_uint(i)
             let status: cl_int

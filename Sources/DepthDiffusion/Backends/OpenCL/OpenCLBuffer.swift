@@ -2,7 +2,10 @@ import CRuntimeLibraries
 import Foundation
 
 /// Device memory of the OpenCL backend, recycled through the device's pool when released.
-final class OpenCLBuffer: DeviceBuffer {
+///
+/// `@unchecked Sendable`: an immutable handle; `cl_mem` objects may be used from any thread (OpenCL 1.2
+/// §A.2), and the memory is written only by commands on the device's in-order queue.
+final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
     let count: Int
     let mem: cl_mem
     let bytes: Int
@@ -20,6 +23,9 @@ final class OpenCLBuffer: DeviceBuffer {
 
 /// Released device buffers keyed by size, so the denoising loop reuses allocations instead of
 /// creating and releasing `cl_mem` objects every step. Holds at most `limitBytes`.
+///
+/// `@unchecked Sendable`: `cl_mem` handles are not `Sendable` types, but they may be used from any thread,
+/// and every mutable property is accessed under `lock`.
 final class OpenCLBufferPool: @unchecked Sendable {
     private var free: [Int: [cl_mem]] = [:]
     private var held = 0

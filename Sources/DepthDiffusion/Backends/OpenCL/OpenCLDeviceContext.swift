@@ -1,9 +1,13 @@
 import CRuntimeLibraries
 import Foundation
+import Synchronization
 
 /// Everything the OpenCL backend keeps per device for the life of the process: the context, one
 /// in-order command queue, the compiled programs and kernels, tile sizes and the buffer pool.
 /// Backends created for the same device share it, so kernels are compiled once per process.
+///
+/// `@unchecked Sendable`: the OpenCL handles are thread-safe objects (OpenCL 1.2 §A.2) except a kernel's
+/// arguments, which are set under `launchLock`; the kernel and program caches are guarded by `lock`.
 final class OpenCLDeviceContext: @unchecked Sendable {
     let info: OpenCLDeviceInfo
     let device: cl_device_id
@@ -16,6 +20,8 @@ final class OpenCLDeviceContext: @unchecked Sendable {
     private var kernels: [String: cl_kernel] = [:]
     private var programs: [String: cl_program] = [:]
     private let lock = NSLock()
+    /// Held while a kernel's arguments are set and the kernel is enqueued (see `OpenCLBackend.launch`).
+    let launchLock = NSLock()
 
     /// Work-group geometry, chosen from the device's limits.
     struct TileSizes: CustomStringConvertible {
@@ -27,8 +33,7 @@ final class OpenCLDeviceContext: @unchecked Sendable {
         var options: String { "-D TSM=\(tsm) -D TSN=\(tsn) -D TSK=\(tsk) -D WPTM=\(wptm) -D WPTN=\(wptn) -D REDUCE_WG=\(reduce)" }
     }
 
-    private static var shared: [String: OpenCLDeviceContext] = [:]
-    private static let sharedLock = NSLock()
+    private static let shared = Mutex<[String: OpenCLDeviceContext]>([:])
 
     /// The context of a device, created on first use. `selector` nil picks the first GPU, then any device.
     static func get(_ selector: OpenCLDeviceSelector?) throws -> OpenCLDeviceContext {
@@ -47,11 +52,12 @@ final class OpenCLDeviceContext: @unchecked Sendable {
             info = devices.first(where: \.isGPU) ?? devices[0]
         }
         let key = "\(info.platformIndex):\(info.deviceIndex)"
-        sharedLock.lock(); defer { sharedLock.unlock() }
-        if let existing = shared[key] { return existing }
-        let created = try OpenCLDeviceContext(info: info)
-        shared[key] = created
-        return created
+        return try shared.withLock { contexts in
+            if let existing = contexts[key] { return existing }
+            let created = try OpenCLDeviceContext(info: info)
+            contexts[key] = created
+            return created
+        }
     }
 
     private init(info: OpenCLDeviceInfo) throws {

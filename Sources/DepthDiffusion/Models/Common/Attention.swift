@@ -2,7 +2,7 @@
 /// `dimHead^-0.5`), on token-major inputs `[B, L, C]`: diffusers' `Attention` (the default processor),
 /// transformers' `CLIPAttention` and the ViT self-attention of `DPTViTLayer`. The three differ only in where
 /// their checkpoints keep the four projections, which ``ProjectionNames`` says.
-public struct Attention {
+public struct Attention: Sendable {
     /// The weight scopes of the four projections, relative to the attention module.
     public struct ProjectionNames: Sendable {
         public var query: String, key: String, value: String, output: String

@@ -2,7 +2,7 @@
 ///
 /// `padding` 1 pads every side (UNet); `padding` 0 pads only the right and bottom by one, as diffusers does
 /// with `F.pad(x, (0, 1, 0, 1))` before the convolution (VAE encoder).
-public struct Downsample2D {
+public struct Downsample2D: Sendable {
     public let conv: Conv2d
 
     public init(_ binder: WeightBinder, channels: Int, outChannels: Int? = nil, padding: Int) throws {

@@ -1,7 +1,7 @@
 // Minimal PyTorch layer wrappers: each binds `weight`/`bias` from its scope and applies one backend op.
 
 /// PyTorch `nn.Linear`: `x · weightᵀ + bias` over the last dimension.
-public struct Linear {
+public struct Linear: Sendable {
     public let weight: Tensor
     public let bias: Tensor?
 
@@ -17,7 +17,7 @@ public struct Linear {
 }
 
 /// PyTorch `nn.Conv2d` (dilation 1, groups 1) on NCHW tensors.
-public struct Conv2d {
+public struct Conv2d: Sendable {
     public let weight: Tensor
     public let bias: Tensor?
     public let stride: Int
@@ -38,7 +38,7 @@ public struct Conv2d {
 }
 
 /// PyTorch `nn.GroupNorm` on `[N, C, ...]`, optionally fused with a following SiLU.
-public struct GroupNorm {
+public struct GroupNorm: Sendable {
     public let groups: Int
     public let eps: Float
     public let weight: Tensor?
@@ -58,7 +58,7 @@ public struct GroupNorm {
 }
 
 /// PyTorch `nn.LayerNorm` over the last dimension.
-public struct LayerNorm {
+public struct LayerNorm: Sendable {
     public let eps: Float
     public let weight: Tensor?
     public let bias: Tensor?

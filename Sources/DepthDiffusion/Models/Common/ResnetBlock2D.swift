@@ -1,6 +1,6 @@
 /// diffusers `ResnetBlock2D` (`resnet_time_scale_shift="default"`, SiLU):
 /// `GN → SiLU → conv1 (+ time_emb_proj(SiLU(temb))) → GN → SiLU → conv2`, plus the (1x1-projected) input.
-public struct ResnetBlock2D {
+public struct ResnetBlock2D: Sendable {
     public let norm1: GroupNorm
     public let conv1: Conv2d
     public let timeEmbProj: Linear?

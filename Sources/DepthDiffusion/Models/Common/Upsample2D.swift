@@ -1,6 +1,6 @@
 /// diffusers `Upsample2D` with `use_conv=True`: nearest-neighbour upsampling (x2, or to an explicit size) and
 /// a 3x3 convolution (`conv`).
-public struct Upsample2D {
+public struct Upsample2D: Sendable {
     public let conv: Conv2d
 
     public init(_ binder: WeightBinder, channels: Int, outChannels: Int? = nil) throws {

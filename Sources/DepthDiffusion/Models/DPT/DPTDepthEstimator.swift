@@ -7,7 +7,7 @@ import Foundation
 /// let result = try estimator.estimate(image)
 /// let preview = try result.resized.grayscale8()
 /// ```
-public final class DPTDepthEstimator {
+public final class DPTDepthEstimator: Sendable {
     /// The depth network.
     public let model: DPTForDepthEstimation
     /// The preprocessing of `feature_extractor/preprocessor_config.json`.

@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Input: normalised pixels `[B, 3, H, W]` (see ``DPTImageProcessor``). Output: `predicted_depth`
 /// `[B, H', W']` (relative inverse depth, ≥ 0); for DPT-Hybrid H' = H and W' = W.
-public final class DPTForDepthEstimation {
+public final class DPTForDepthEstimation: Sendable {
     /// The configuration the model was built from.
     public let config: DPTConfig
     let hybridEmbeddings: DPTViTHybridEmbeddings?

@@ -12,7 +12,7 @@ import Foundation
 /// let encoder = try CLIPTextEncoder(folder: modelFolder.appendingPathComponent("text_encoder"), backend: backend)
 /// let hidden = try encoder(ids: tokenizer.encode("a photo of a cat"), batch: 1)   // [1, 77, 1024]
 /// ```
-public final class CLIPTextEncoder {
+public final class CLIPTextEncoder: Sendable {
     /// The model's configuration.
     public let config: CLIPTextConfig
     /// The backend that holds the weights and runs the model.

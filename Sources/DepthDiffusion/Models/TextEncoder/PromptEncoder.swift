@@ -1,7 +1,7 @@
 import Foundation
 
 /// Prompts given as text, or as embeddings computed elsewhere (diffusers' `prompt_embeds`).
-public enum PromptInput {
+public enum PromptInput: Sendable {
     /// One prompt per batch entry.
     case text([String])
     /// `[batch, length, hidden]` embeddings, used as they are.
@@ -19,7 +19,7 @@ public enum PromptInput {
 /// let context = try prompts.guidanceBatch(prompt: .text("a castle"), negativePrompt: .text("blurry"))
 /// // [2, 77, 1024]: negative first, then positive
 /// ```
-public final class PromptEncoder {
+public final class PromptEncoder: Sendable {
     public let tokenizer: CLIPTokenizer
     public let textEncoder: CLIPTextEncoder
 

@@ -1,6 +1,6 @@
 /// diffusers `BasicTransformerBlock` (layer-norm variant): self-attention, cross-attention and a GEGLU
 /// feed-forward, each pre-normalised (`norm1`/`norm2`/`norm3`, eps 1e-5) and residual. Tokens `[B, L, dim]`.
-public struct BasicTransformerBlock {
+public struct BasicTransformerBlock: Sendable {
     public let norm1: LayerNorm, attn1: Attention
     public let norm2: LayerNorm, attn2: Attention
     public let norm3: LayerNorm, ff: FeedForward

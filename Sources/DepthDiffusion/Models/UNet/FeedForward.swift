@@ -1,6 +1,6 @@
 /// diffusers `FeedForward` with `activation_fn="geglu"`: `net.0` (GEGLU: `proj` to twice the inner width, then
 /// `hidden · gelu(gate)`), `net.1` dropout (identity), `net.2` linear back to `dim`.
-public struct FeedForward {
+public struct FeedForward: Sendable {
     public let proj: Linear
     public let out: Linear
 

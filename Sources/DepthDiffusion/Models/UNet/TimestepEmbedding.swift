@@ -1,6 +1,6 @@
 /// diffusers `Timesteps` (sinusoidal projection, `time_proj`) followed by `TimestepEmbedding`
 /// (`time_embedding.linear_1` → SiLU → `time_embedding.linear_2`).
-public struct TimestepEmbedding {
+public struct TimestepEmbedding: Sendable {
     public let projection: TimestepEmbeddingDescriptor
     public let linear1: Linear
     public let linear2: Linear

@@ -1,7 +1,7 @@
 /// diffusers `Transformer2DModel` on a continuous NCHW input: group norm (eps 1e-6), `proj_in`
 /// (1x1 convolution, or a linear layer after flattening when `use_linear_projection`), the
 /// `transformer_blocks`, `proj_out`, and the residual.
-public struct Transformer2DModel {
+public struct Transformer2DModel: Sendable {
     public let norm: GroupNorm
     public let useLinearProjection: Bool
     public let projInLinear: Linear?, projInConv: Conv2d?

@@ -8,7 +8,7 @@ import Foundation
 /// let unet = try UNet2DConditionModel(folder: modelFolder.appendingPathComponent("unet"), backend: backend)
 /// let eps = try unet(sample, timestep: 981, context: embeddings)   // [B, 4, h, w]
 /// ```
-public final class UNet2DConditionModel {
+public final class UNet2DConditionModel: Sendable {
     public let config: UNet2DConditionConfig
     public let timeEmbedding: TimestepEmbedding
     public let convIn: Conv2d

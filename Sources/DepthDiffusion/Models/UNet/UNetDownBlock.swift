@@ -1,6 +1,6 @@
 /// diffusers `CrossAttnDownBlock2D` (resnets each followed by a `Transformer2DModel`) and `DownBlock2D`
 /// (resnets only), with an optional stride-2 `downsamplers.0`.
-public struct UNetDownBlock {
+public struct UNetDownBlock: Sendable {
     public let resnets: [ResnetBlock2D]
     /// Empty for `DownBlock2D`.
     public let attentions: [Transformer2DModel]

@@ -1,5 +1,5 @@
 /// diffusers `UNetMidBlock2DCrossAttn`: `resnets.0`, then (`attentions.k`, `resnets.k+1`) pairs.
-public struct UNetMidBlock2DCrossAttn {
+public struct UNetMidBlock2DCrossAttn: Sendable {
     public let resnets: [ResnetBlock2D]
     public let attentions: [Transformer2DModel]
 

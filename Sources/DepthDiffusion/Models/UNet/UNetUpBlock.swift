@@ -1,7 +1,7 @@
 /// diffusers `CrossAttnUpBlock2D` and `UpBlock2D`: `layers_per_block + 1` resnets, each on the concatenation of
 /// the running map and one skip connection (taken from the end), each optionally followed by a
 /// `Transformer2DModel`; then an optional `upsamplers.0`.
-public struct UNetUpBlock {
+public struct UNetUpBlock: Sendable {
     public let resnets: [ResnetBlock2D]
     /// Empty for `UpBlock2D`.
     public let attentions: [Transformer2DModel]

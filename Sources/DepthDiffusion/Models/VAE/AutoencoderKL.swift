@@ -1,22 +1,39 @@
 import Foundation
+import Synchronization
 
 /// diffusers `AutoencoderKL`: the Stable Diffusion VAE. ``encode(_:)`` maps images in [-1, 1] to the latent
 /// posterior; ``decode(_:)`` maps latents back to images. Neither applies `scaling_factor`: multiply the
 /// sampled latent by ``scalingFactor`` after encoding and divide by it before decoding, as the pipelines do.
 ///
 /// Large images are processed in overlapping tiles (``tiling``), reproducing diffusers' `enable_tiling`.
-public final class AutoencoderKL {
+public final class AutoencoderKL: Sendable {
     public let config: AutoencoderKLConfig
     public let encoder: VAEEncoder
     public let decoder: VAEDecoder
     public let quantConv: Conv2d?
     public let postQuantConv: Conv2d?
     /// When to tile (default ``VAETilingMode/automatic``).
-    public var tiling: VAETilingMode = .automatic
+    public var tiling: VAETilingMode {
+        get { tilingSettings.withLock { $0.mode } }
+        set { tilingSettings.withLock { $0.mode = newValue } }
+    }
     /// Tile geometry (diffusers' defaults from `sample_size`).
-    public var tileSizes: VAETileSizes
+    public var tileSizes: VAETileSizes {
+        get { tilingSettings.withLock { $0.sizes } }
+        set { tilingSettings.withLock { $0.sizes = newValue } }
+    }
     /// Images with more pixels than this are tiled in ``VAETilingMode/automatic`` mode (default 1024·1024).
-    public var automaticTilingPixels = 1024 * 1024
+    public var automaticTilingPixels: Int {
+        get { tilingSettings.withLock { $0.automaticPixels } }
+        set { tilingSettings.withLock { $0.automaticPixels = newValue } }
+    }
+    /// The three settings above; a model may be shared between threads, so they sit behind a lock.
+    private struct TilingSettings {
+        var mode: VAETilingMode = .automatic
+        var sizes: VAETileSizes
+        var automaticPixels = 1024 * 1024
+    }
+    private let tilingSettings: Mutex<TilingSettings>
 
     /// The config's `scaling_factor`.
     public var scalingFactor: Float { config.scalingFactor }
@@ -32,7 +49,7 @@ public final class AutoencoderKL {
             ? try Conv2d(binder.scope("quant_conv"), inChannels: 2 * l, outChannels: 2 * l, kernelSize: 1) : nil
         postQuantConv = config.usePostQuantConv
             ? try Conv2d(binder.scope("post_quant_conv"), inChannels: l, outChannels: l, kernelSize: 1) : nil
-        tileSizes = VAETileSizes(config: config)
+        tilingSettings = Mutex(TilingSettings(sizes: VAETileSizes(config: config)))
     }
 
     /// Loads `config.json` and the safetensors weights of a diffusers `vae` folder onto `backend`.

@@ -2,7 +2,7 @@ import Foundation
 
 /// diffusers `DiagonalGaussianDistribution`: the VAE posterior given by the encoder's moments
 /// `[B, 2·latent, h, w]` (mean, then log-variance clamped to [-30, 20]).
-public struct DiagonalGaussianDistribution {
+public struct DiagonalGaussianDistribution: Sendable {
     /// The raw moments as the encoder (and `quant_conv`) produced them.
     public let moments: Tensor
     public let mean: Tensor

@@ -1,6 +1,6 @@
 /// diffusers `DownEncoderBlock2D`: resnets without time embedding and, except in the last block, a stride-2
 /// `downsamplers.0` padded only on the right and bottom.
-public struct DownEncoderBlock2D {
+public struct DownEncoderBlock2D: Sendable {
     public let resnets: [ResnetBlock2D]
     public let downsampler: Downsample2D?
 

@@ -1,6 +1,6 @@
 /// diffusers `UNetMidBlock2D` as the VAE uses it: `resnets.0`, then (`attentions.0`, `resnets.1`), where the
 /// attention is a single-head self-attention over all pixels with its own `group_norm` and a residual.
-public struct UNetMidBlock2D {
+public struct UNetMidBlock2D: Sendable {
     public let resnets: [ResnetBlock2D]
     public let attentions: [SpatialSelfAttention]
 
@@ -24,7 +24,7 @@ public struct UNetMidBlock2D {
 /// diffusers `Attention` with `norm_num_groups` set (the VAE's mid-block attention): `group_norm`, then
 /// self-attention of the `H·W` pixel tokens with one head of `channels` (`to_q`/`to_k`/`to_v` with biases,
 /// `to_out.0`), added to the input.
-public struct SpatialSelfAttention {
+public struct SpatialSelfAttention: Sendable {
     public let groupNorm: GroupNorm
     public let attention: Attention
 

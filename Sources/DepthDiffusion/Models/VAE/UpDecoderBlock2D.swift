@@ -1,6 +1,6 @@
 /// diffusers `UpDecoderBlock2D`: resnets without time embedding and, except in the last block, a nearest x2
 /// `upsamplers.0` with its convolution.
-public struct UpDecoderBlock2D {
+public struct UpDecoderBlock2D: Sendable {
     public let resnets: [ResnetBlock2D]
     public let upsampler: Upsample2D?
 

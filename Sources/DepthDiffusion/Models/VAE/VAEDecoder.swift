@@ -1,6 +1,6 @@
 /// diffusers `Decoder` (`vae.decoder`): `conv_in`, the mid block, the up blocks (channels reversed,
 /// `layers_per_block + 1` resnets each), `conv_norm_out` + SiLU and `conv_out` to image channels.
-public struct VAEDecoder {
+public struct VAEDecoder: Sendable {
     public let convIn: Conv2d
     public let midBlock: UNetMidBlock2D
     public let upBlocks: [UpDecoderBlock2D]

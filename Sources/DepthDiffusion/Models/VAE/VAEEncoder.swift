@@ -1,6 +1,6 @@
 /// diffusers `Encoder` (`vae.encoder`): `conv_in`, the down blocks, the mid block, `conv_norm_out` + SiLU and
 /// `conv_out` to `2 · latent_channels` moments (mean and log-variance).
-public struct VAEEncoder {
+public struct VAEEncoder: Sendable {
     public let convIn: Conv2d
     public let downBlocks: [DownEncoderBlock2D]
     public let midBlock: UNetMidBlock2D

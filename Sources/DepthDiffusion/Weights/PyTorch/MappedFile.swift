@@ -6,6 +6,7 @@ import Darwin
 #endif
 
 /// A whole file mapped read-only into memory; unmapped when released.
+/// `@unchecked Sendable`: the mapping is read-only (`PROT_READ`) and immutable until `deinit`.
 final class MappedFile: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 

@@ -12,6 +12,8 @@ import Foundation
 /// let checkpoint = try PyTorchCheckpoint(url: URL(fileURLWithPath: "512-depth-ema.ckpt"))
 /// let bias = try checkpoint.floats("model.diffusion_model.out.2.bias")
 /// ```
+/// `@unchecked Sendable`: every stored property is immutable; `bytes` is a read-only view of memory kept
+/// alive by `owner` (a read-only memory map), and is only read.
 public final class PyTorchCheckpoint: @unchecked Sendable {
     /// Nested dicts deeper than this are not searched for tensors.
     static let maxNesting = 8

@@ -22,7 +22,7 @@ final class HostileConfigTests: XCTestCase {
         for component in try FileManager.default.contentsOfDirectory(atPath: source.path) {
             let from = source.appendingPathComponent(component).resolvingSymlinksInPath()
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: from.path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: from.path, isDirectory: &isDirectory)
             guard isDirectory.boolValue else {
                 try Data(contentsOf: from).write(to: copy.appendingPathComponent(component)); continue
             }

@@ -10,6 +10,9 @@ void dd_unary(int op, const float *x, float *y, long n);
 void dd_geglu(const float *h, const float *g, float *o, long n);
 /// y = x * scale + shift, then SiLU when `silu` is non-zero.
 void dd_affine(const float *x, float *y, long n, float scale, float shift, int silu);
+/// The widest instruction set the kernels may use on this CPU (checked once): 2 = AVX-512 (F + VL),
+/// 1 = AVX2 + FMA, 0 = the baseline target.
+int dd_cpu_level(void);
 /// In-place max-subtracted softmax of one row.
 void dd_softmax(float *row, long n);
 /// One block of an online (flash-style) softmax row: with the running maximum `*m` (start at -INFINITY) and

@@ -39,7 +39,7 @@ extension CPUBackend {
             throw TensorError.shapeMismatch(operation: "bf16Linear",
                                             detail: "bias \(bias.shape) for \(weight.outFeatures) outputs")
         }
-        let rows = weight.inFeatures == 0 ? x.count : x.count / weight.inFeatures
+        let rows = x.shape.dropLast().reduce(1, *)
         let out = try Tensor(uninitializedShape: Array(x.shape.dropLast()) + [weight.outFeatures], on: self)
         guard out.count > 0 else { return out }
         try bf16GEMM(m: rows, a: ptr(x.buffer), lda: weight.inFeatures, weight: weight, c: ptr(out.buffer),

@@ -17,6 +17,8 @@ struct BF16GEMMBenchmark: ParsableCommand {
     var filter: String?
     @Flag(help: "Print one JSON object instead of a table.")
     var json = false
+    @Flag(help: "Time the calling thread's CPU time instead of wall-clock time (only with --threads 1: everything then runs on that thread), so that other load on the machine does not count.")
+    var cpuTime = false
 
     /// Rows (tokens or pixels) x output features x input features.
     static let shapes: [(name: String, m: Int, n: Int, k: Int)] = [
@@ -37,6 +39,7 @@ struct BF16GEMMBenchmark: ParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
             throw ValidationError("--threads takes positive counts separated by commas, e.g. 1,2")
         }
+        if cpuTime && threadCounts != [1] { throw ValidationError("--cpu-time needs --threads 1") }
     }
 
     var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -45,7 +48,8 @@ struct BF16GEMMBenchmark: ParsableCommand {
         let path = BF16GEMMPath.preferred
         var rows: [Row] = []
         if !json {
-            print("bf16 path: \(path == .avx512bf16 ? "AVX512-BF16" : "float32 fallback (no AVX512-BF16 or DEPTHDIFFUSION_BF16=0)")")
+            print("bf16 path: \(path == .avx512bf16 ? "AVX512-BF16" : "float32 fallback (no AVX512-BF16 or DEPTHDIFFUSION_BF16=0)")"
+                  + (cpuTime ? "; timed in thread CPU time" : "; timed in wall-clock time"))
             print("shape".padding(toLength: 30, withPad: " ", startingAt: 0)
                   + " thr  bf16 GF/s  sgemm GF/s  ratio  fallback GF/s  rel. error")
         }
@@ -64,8 +68,19 @@ struct BF16GEMMBenchmark: ParsableCommand {
         }
         if json {
             try printJSON(["component": "bf16-gemm", "bf16_path": path == .avx512bf16 ? "avx512bf16" : "float32",
-                           "iterations": iterations, "cases": rows.map(\.json)])
+                           "iterations": iterations, "clock": cpuTime ? "thread CPU time" : "wall",
+                           "cases": rows.map(\.json)])
         }
+    }
+
+    /// Seconds of `body`: wall-clock, or with `--cpu-time` the calling thread's CPU time.
+    private func time(_ body: () throws -> Void) rethrows -> Double {
+        guard cpuTime else { return try measure(body) }
+        var start = timespec(), end = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+        try body()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
     }
 
     /// One shape at one thread count: GFLOP/s from the minimum times, and the relative (Frobenius) error of
@@ -94,9 +109,9 @@ struct BF16GEMMBenchmark: ParsableCommand {
         }
         var times = (bf16: [Double](), sgemm: [Double](), fallback: [Double]())
         for i in 0...iterations {
-            let tb = try measure { _ = try backend.bf16Linear(x, weight: packed, bias: b, path: path) }
-            let ts = try measure { _ = try backend.linear(x, weight: w, bias: b) }
-            let tf = try measure { _ = try backend.bf16Linear(x, weight: packed, bias: b, path: .float32) }
+            let tb = try time { _ = try backend.bf16Linear(x, weight: packed, bias: b, path: path) }
+            let ts = try time { _ = try backend.linear(x, weight: w, bias: b) }
+            let tf = try time { _ = try backend.bf16Linear(x, weight: packed, bias: b, path: .float32) }
             if i > 0 { times.bf16.append(tb); times.sgemm.append(ts); times.fallback.append(tf) }
         }
         let exact = try backend.linear(x, weight: w, bias: b).toArray()

@@ -105,17 +105,17 @@ struct BF16GEMMBenchmark: ParsableCommand {
         let w = try Tensor(shape: [shape.n, shape.k], data: weights, on: backend)
         let b = try Tensor(shape: [shape.n], data: benchmarkData(shape.n, seed: 3), on: backend)
         let packed = try weights.withUnsafeBufferPointer {
-            try BF16Weight(.float32($0), outFeatures: shape.n, inFeatures: shape.k)
+            try PackedWeight16(.float32($0), outFeatures: shape.n, inFeatures: shape.k)
         }
         var times = (bf16: [Double](), sgemm: [Double](), fallback: [Double]())
         for i in 0...iterations {
-            let tb = try time { _ = try backend.bf16Linear(x, weight: packed, bias: b, path: path) }
+            let tb = try time { _ = try backend.linear16(x, weight: packed, bias: b, path: path) }
             let ts = try time { _ = try backend.linear(x, weight: w, bias: b) }
-            let tf = try time { _ = try backend.bf16Linear(x, weight: packed, bias: b, path: .float32) }
+            let tf = try time { _ = try backend.linear16(x, weight: packed, bias: b, path: .float32) }
             if i > 0 { times.bf16.append(tb); times.sgemm.append(ts); times.fallback.append(tf) }
         }
         let exact = try backend.linear(x, weight: w, bias: b).toArray()
-        let approx = try backend.bf16Linear(x, weight: packed, bias: b, path: path).toArray()
+        let approx = try backend.linear16(x, weight: packed, bias: b, path: path).toArray()
         var errorSquared = 0.0, normSquared = 0.0
         for (e, a) in zip(exact, approx) {
             errorSquared += Double(e - a) * Double(e - a)

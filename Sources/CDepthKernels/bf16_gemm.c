@@ -59,6 +59,36 @@ static inline float f16_to_f32(uint16_t h) {
     return f;
 }
 
+/// float32 to IEEE binary16, round to nearest, ties to even (overflow to infinity, NaN stays NaN).
+static inline uint16_t f32_to_f16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    const uint16_t sign = (uint16_t)((u >> 16) & 0x8000u);
+    const uint32_t a = u & 0x7fffffffu;
+    if (a > 0x7f800000u) return sign | 0x7e00u;
+    if (a >= 0x477ff000u) return sign | 0x7c00u;  // 65520 and above round to infinity
+    if (a >= 0x38800000u) {                         // normal binary16 (2^-14 and above): rebias, round
+        uint32_t r = a - 0x38000000u;
+        r += 0xfffu + ((r >> 13) & 1u);
+        return sign | (uint16_t)(r >> 13);
+    }
+    const uint32_t shift = 126u - (a >> 23);         // subnormal: units of 2^-24
+    if (shift > 25u) return sign;
+    const uint32_t mantissa = (a & 0x7fffffu) | 0x800000u, half = 1u << (shift - 1);
+    uint32_t q = mantissa >> shift;
+    const uint32_t rest = mantissa & ((1u << shift) - 1u);
+    if (rest > half || (rest == half && (q & 1u))) q++;
+    return sign | (uint16_t)q;
+}
+
+static inline float source_to_f32(const void *source, int type, long index) {
+    switch (type) {
+    case DD_SOURCE_F16: return f16_to_f32(((const uint16_t *)source)[index]);
+    case DD_SOURCE_BF16: return bf16_to_f32(((const uint16_t *)source)[index]);
+    default: return ((const float *)source)[index];
+    }
+}
+
 static inline uint16_t source_to_bf16(const void *source, int type, long index) {
     switch (type) {
     case DD_SOURCE_F16: return f32_to_bf16(f16_to_f32(((const uint16_t *)source)[index]));
@@ -78,8 +108,8 @@ long dd_bf16_packed_count(long n, long k) {
     return (n + NR - 1) / NR * NR * ((k + 1) / 2) * 2;
 }
 
-void dd_bf16_pack_b(const void *source, int source_type, int source_is_nk, long n, long k, long ld,
-                    uint16_t *packed) {
+static void pack_b(const void *source, int source_type, int source_is_nk, long n, long k, long ld, int f16,
+                   uint16_t *packed) {
     const long pairs = (k + 1) / 2, panels = (n + NR - 1) / NR;
     for (long panel = 0; panel < panels; panel++) {
         uint16_t *out = packed + panel * pairs * NR * 2;
@@ -89,7 +119,12 @@ void dd_bf16_pack_b(const void *source, int source_type, int source_is_nk, long 
                 for (long parity = 0; parity < 2; parity++) {
                     const long kk = 2 * p + parity;
                     uint16_t value = 0;
-                    if (j < n && kk < k) value = source_to_bf16(source, source_type, source_is_nk ? j * ld + kk : kk * ld + j);
+                    const long index = source_is_nk ? j * ld + kk : kk * ld + j;
+                    if (j < n && kk < k) {
+                        value = f16 ? (source_type == DD_SOURCE_F16 ? ((const uint16_t *)source)[index]
+                                                                   : f32_to_f16(source_to_f32(source, source_type, index)))
+                                    : source_to_bf16(source, source_type, index);
+                    }
                     out[(p * NR + jj) * 2 + parity] = value;
                 }
             }
@@ -97,8 +132,17 @@ void dd_bf16_pack_b(const void *source, int source_type, int source_is_nk, long 
     }
 }
 
-void dd_bf16_unpack_b(const uint16_t *packed, long n, long k, long col0, long col1, float *out, long ldo) {
-    (void)n;
+void dd_bf16_pack_b(const void *source, int source_type, int source_is_nk, long n, long k, long ld,
+                    uint16_t *packed) {
+    pack_b(source, source_type, source_is_nk, n, k, ld, 0, packed);
+}
+
+void dd_f16_pack_b(const void *source, int source_type, int source_is_nk, long n, long k, long ld,
+                   uint16_t *packed) {
+    pack_b(source, source_type, source_is_nk, n, k, ld, 1, packed);
+}
+
+static void unpack_b(const uint16_t *packed, long k, long col0, long col1, float *out, long ldo, int f16) {
     const long pairs = (k + 1) / 2;
     for (long panel = col0 / NR; panel * NR < col1; panel++) {
         const uint16_t *src = packed + panel * pairs * NR * 2;
@@ -106,9 +150,27 @@ void dd_bf16_unpack_b(const uint16_t *packed, long n, long k, long col0, long co
         for (long kk = 0; kk < k; kk++) {
             const uint16_t *row = src + (kk / 2) * NR * 2 + kk % 2;
             float *dst = out + kk * ldo - col0;
-            for (long j = j0; j < j1; j++) dst[j] = bf16_to_f32(row[(j - panel * NR) * 2]);
+            if (f16) {
+                for (long j = j0; j < j1; j++) dst[j] = f16_to_f32(row[(j - panel * NR) * 2]);
+            } else {
+                for (long j = j0; j < j1; j++) dst[j] = bf16_to_f32(row[(j - panel * NR) * 2]);
+            }
         }
     }
+}
+
+void dd_bf16_unpack_b(const uint16_t *packed, long n, long k, long col0, long col1, float *out, long ldo) {
+    (void)n;
+    unpack_b(packed, k, col0, col1, out, ldo, 0);
+}
+
+void dd_f16_unpack_b(const uint16_t *packed, long n, long k, long col0, long col1, float *out, long ldo) {
+    (void)n;
+    unpack_b(packed, k, col0, col1, out, ldo, 1);
+}
+
+void dd_f16_round_floats(float *values, long count) {
+    for (long i = 0; i < count; i++) values[i] = f16_to_f32(f32_to_f16(values[i]));
 }
 
 // MARK: AVX512-BF16 kernel

@@ -56,6 +56,16 @@ void dd_bf16_unpack_b(const uint16_t *packed, long n, long k, long col0, long co
 int dd_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_t *packed, long col0, long col1,
                  float *c, long ldc, float beta, const float *bias);
 
+/// The same layout holding IEEE binary16 instead of bf16, for float32 products with 16-bit weights (widen
+/// with `dd_f16_unpack_b`, then sgemm): float32 sources are rounded to nearest, ties to even (overflow to
+/// infinity), float16 sources are copied, bf16 sources are rounded like float32.
+void dd_f16_pack_b(const void *source, int source_type, int source_is_nk, long n, long k, long ld,
+                   uint16_t *packed);
+/// `dd_bf16_unpack_b` for a matrix packed by `dd_f16_pack_b`.
+void dd_f16_unpack_b(const uint16_t *packed, long n, long k, long col0, long col1, float *out, long ldo);
+/// Rounds `count` floats to binary16 (nearest, ties to even) and back, in place.
+void dd_f16_round_floats(float *values, long count);
+
 /// Rounds `count` floats to bf16 (nearest, ties to even) and back, in place: the values the bf16 product
 /// multiplies. For tests and error estimates.
 void dd_bf16_round_floats(float *values, long count);

@@ -2,8 +2,8 @@ import CDepthKernels
 import XCTest
 @testable import DepthDiffusion
 
-/// The CPU backend's bf16 GEMM: weight packing and rounding, the AVX512-BF16 kernel (where the processor has
-/// it) and the float32 fallback (everywhere), against double-precision references.
+/// The CPU backend's 16-bit-weight GEMM: weight packing and rounding (bf16 and float16), the AVX512-BF16
+/// kernel (where the processor has it) and the float32 path (everywhere), against double-precision references.
 final class BF16GEMMTests: XCTestCase {
     /// The paths this machine can run: always the float32 fallback, AVX512-BF16 where present.
     private var paths: [BF16GEMMPath] { BF16GEMMPath.hardwareSupported ? [.avx512bf16, .float32] : [.float32] }
@@ -14,12 +14,12 @@ final class BF16GEMMTests: XCTestCase {
         return rounded
     }
 
-    private func pack(_ w: [Float], n: Int, k: Int) throws -> BF16Weight {
-        try w.withUnsafeBufferPointer { try BF16Weight(.float32($0), outFeatures: n, inFeatures: k) }
+    private func pack(_ w: [Float], n: Int, k: Int) throws -> PackedWeight16 {
+        try w.withUnsafeBufferPointer { try PackedWeight16(.float32($0), outFeatures: n, inFeatures: k) }
     }
 
     /// Unpacks all columns of a packed weight as K x N float32.
-    private func unpack(_ weight: BF16Weight) -> [Float] {
+    private func unpack(_ weight: PackedWeight16) -> [Float] {
         var out = [Float](repeating: .nan, count: weight.inFeatures * weight.outFeatures)
         weight.packed.withUnsafeBufferPointer { p in
             out.withUnsafeMutableBufferPointer {
@@ -75,26 +75,67 @@ final class BF16GEMMTests: XCTestCase {
         }
         // float16 sources widen exactly (then round); bf16 sources are copied.
         let halves: [UInt16] = [0x3C00, 0x0001, 0x7C00, 0xC000, 0x3C01, 0x8000]
-        let fromHalf = try halves.withUnsafeBufferPointer { try BF16Weight(.float16($0), outFeatures: 1, inFeatures: 6) }
+        let fromHalf = try halves.withUnsafeBufferPointer { try PackedWeight16(.float16($0), outFeatures: 1, inFeatures: 6) }
         XCTAssertEqual(unpack(fromHalf), [1, 0x1p-24, .infinity, -2, 1, -0.0])
         let bits: [UInt16] = [0x3F80, 0x4049, 0xFF80, 0x0001]
-        let fromBF16 = try bits.withUnsafeBufferPointer { try BF16Weight(.bfloat16($0), outFeatures: 2, inFeatures: 2) }
+        let fromBF16 = try bits.withUnsafeBufferPointer { try PackedWeight16(.bfloat16($0), outFeatures: 2, inFeatures: 2) }
         XCTAssertEqual(unpack(fromBF16).map(\.bitPattern), [0x3F80_0000, 0xFF80_0000, 0x4049_0000, 0x0001_0000])
+    }
+
+    func testFloat16WeightsRoundToNearestEvenAndTakeTheFloat32Path() throws {
+        var values: [Float] = [1 + 0x1p-11, 1 + 3 * 0x1p-11, 65519, 65520, 0x1p-25, 1.5 * 0x1p-24, -0.0, -.infinity, 0x1p-14]
+        values.withUnsafeMutableBufferPointer { dd_f16_round_floats($0.baseAddress, $0.count) }
+        XCTAssertEqual(values, [1, 1 + 0x1p-9, 65504, .infinity, 0, 0x1p-23, -0.0, -.infinity, 0x1p-14])
+        XCTAssertEqual(values.map(\.sign), [.plus, .plus, .plus, .plus, .plus, .plus, .minus, .minus, .plus])
+
+        let (m, n, k) = (5, 40, 37)
+        var random = TestRandom(seed: 77)
+        let a = random.floats(m * k), w = random.floats(n * k, scale: 3), bias = random.floats(n)
+        let weight = try w.withUnsafeBufferPointer {
+            try PackedWeight16(.float32($0), outFeatures: n, inFeatures: k, format: .float16)
+        }
+        var rounded = w
+        rounded.withUnsafeMutableBufferPointer { dd_f16_round_floats($0.baseAddress, $0.count) }
+        var wide = [Float](repeating: .nan, count: n * k)
+        wide.withUnsafeMutableBufferPointer { weight.unpack(columns: 0, n, into: $0.baseAddress!, ldo: n) }
+        XCTAssertEqual(wide, (0..<k).flatMap { kk in (0..<n).map { j in rounded[j * k + kk] } })
+        // A float16 source is copied bit for bit.
+        let halves: [UInt16] = [0x3C00, 0x0001, 0x7BFF, 0xC000]
+        let copied = try halves.withUnsafeBufferPointer {
+            try PackedWeight16(.float16($0), outFeatures: 2, inFeatures: 2, format: .float16)
+        }
+        XCTAssertEqual([copied.packed[0], copied.packed[1], copied.packed[2], copied.packed[3]], [0x3C00, 0x0001, 0x7BFF, 0xC000])
+
+        let backend = try CPUBackend(threads: 2)
+        let x = try Tensor(shape: [m, k], data: a, on: backend)
+        let y = try backend.linear16(x, weight: weight, bias: Tensor(shape: [n], data: bias, on: backend)).toArray()
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = Double(bias[j]), magnitude = abs(Double(bias[j]))
+                for kk in 0..<k {
+                    let p = Double(a[i * k + kk]) * Double(rounded[j * k + kk])
+                    sum += p
+                    magnitude += abs(p)
+                }
+                XCTAssertLessThan(abs(Double(y[i * n + j]) - sum) / magnitude, 2e-6)
+            }
+        }
+        XCTAssertThrowsError(try backend.linear16(x, weight: weight, bias: nil, path: .avx512bf16))
     }
 
     func testRejectsBadSizes() throws {
         let w = [Float](repeating: 1, count: 6)
-        XCTAssertThrowsError(try w.withUnsafeBufferPointer { try BF16Weight(.float32($0), outFeatures: 2, inFeatures: 4) })
-        XCTAssertThrowsError(try w.withUnsafeBufferPointer { try BF16Weight(.float32($0), outFeatures: -2, inFeatures: -3) })
+        XCTAssertThrowsError(try w.withUnsafeBufferPointer { try PackedWeight16(.float32($0), outFeatures: 2, inFeatures: 4) })
+        XCTAssertThrowsError(try w.withUnsafeBufferPointer { try PackedWeight16(.float32($0), outFeatures: -2, inFeatures: -3) })
         let backend = try CPUBackend(threads: 1)
         let weight = try pack(w, n: 2, k: 3)
         let x = try Tensor(shape: [4, 5], repeating: 1, on: backend)
-        XCTAssertThrowsError(try backend.bf16Linear(x, weight: weight, bias: nil, path: .float32))
+        XCTAssertThrowsError(try backend.linear16(x, weight: weight, bias: nil, path: .float32))
         let x3 = try Tensor(shape: [4, 3], repeating: 1, on: backend)
         let badBias = try Tensor(shape: [3], repeating: 1, on: backend)
-        XCTAssertThrowsError(try backend.bf16Linear(x3, weight: weight, bias: badBias, path: .float32))
+        XCTAssertThrowsError(try backend.linear16(x3, weight: weight, bias: badBias, path: .float32))
         if !BF16GEMMPath.hardwareSupported {
-            XCTAssertThrowsError(try backend.bf16Linear(x3, weight: weight, bias: nil, path: .avx512bf16))
+            XCTAssertThrowsError(try backend.linear16(x3, weight: weight, bias: nil, path: .avx512bf16))
         }
     }
 
@@ -119,8 +160,8 @@ final class BF16GEMMTests: XCTestCase {
                             try a.withUnsafeBufferPointer { ap in
                                 try bias.withUnsafeBufferPointer { bp in
                                     try c.withUnsafeMutableBufferPointer { cp in
-                                        try backend.bf16GEMM(m: m, a: ap.baseAddress!, lda: k, weight: weight,
-                                                             c: cp.baseAddress!, ldc: n, beta: beta,
+                                        try backend.gemm16(m: m, a: ap.baseAddress!, lda: k, weight: weight,
+                                                           c: cp.baseAddress!, ldc: n, beta: beta,
                                                              bias: bp.baseAddress, path: path)
                                     }
                                 }
@@ -170,13 +211,22 @@ final class BF16GEMMTests: XCTestCase {
         }
         let norm = exact.reduce(0) { $0 + $1 * $1 }.squareRoot()
         for path in paths {
-            let y = try backend.bf16Linear(x, weight: weight, bias: nil, path: path).toArray()
+            let y = try backend.linear16(x, weight: weight, bias: nil, path: path).toArray()
             let error = zip(y, exact).reduce(0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }.squareRoot() / norm
             // Measured: 2.1e-3 (AVX512-BF16: both operands rounded), 1.5e-3 (float32 path: weight rounded).
             XCTAssertLessThan(error, path == .avx512bf16 ? 3e-3 : 2.2e-3, "\(path)")
             XCTAssertGreaterThan(error, 1e-4, "\(path): bf16 rounding should show")
             if ProcessInfo.processInfo.environment["CONFORMANCE_REPORT"] != nil { print("[bf16] \(path) relative error \(error)") }
         }
+        let half = try w.withUnsafeBufferPointer {
+            try PackedWeight16(.float32($0), outFeatures: n, inFeatures: k, format: .float16)
+        }
+        let y = try backend.linear16(x, weight: half, bias: nil).toArray()
+        let error = zip(y, exact).reduce(0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }.squareRoot() / norm
+        // Measured: 1.8e-4 (float16 weight, float32 product).
+        XCTAssertLessThan(error, 3e-4, "float16 weight")
+        XCTAssertGreaterThan(error, 1e-5, "float16 rounding should show")
+        if ProcessInfo.processInfo.environment["CONFORMANCE_REPORT"] != nil { print("[bf16] float16 weight relative error \(error)") }
     }
 
     /// Splitting rows (many rows) or column panels (few rows) over threads gives the single-threaded result
@@ -189,9 +239,9 @@ final class BF16GEMMTests: XCTestCase {
             let a = random.floats(rows * k), w = random.floats(n * k), bias = random.floats(n)
             let weight = try pack(w, n: n, k: k)
             for path in paths {
-                let y1 = try one.bf16Linear(Tensor(shape: shape, data: a, on: one), weight: weight,
+                let y1 = try one.linear16(Tensor(shape: shape, data: a, on: one), weight: weight,
                                             bias: Tensor(shape: [n], data: bias, on: one), path: path)
-                let y2 = try two.bf16Linear(Tensor(shape: shape, data: a, on: two), weight: weight,
+                let y2 = try two.linear16(Tensor(shape: shape, data: a, on: two), weight: weight,
                                             bias: Tensor(shape: [n], data: bias, on: two), path: path)
                 XCTAssertEqual(y1.shape, Array(shape.dropLast()) + [n])
                 XCTAssertEqual(try y1.toArray(), try y2.toArray(), "\(path) \(shape) x \(n)")
@@ -205,7 +255,7 @@ final class BF16GEMMTests: XCTestCase {
         let x = try Tensor(shape: [2, 0], data: [], on: backend)
         let bias = try Tensor(shape: [3], data: [1, 2, 3], on: backend)
         for path in paths {
-            XCTAssertEqual(try backend.bf16Linear(x, weight: weight, bias: bias, path: path).toArray(), [1, 2, 3, 1, 2, 3])
+            XCTAssertEqual(try backend.linear16(x, weight: weight, bias: bias, path: path).toArray(), [1, 2, 3, 1, 2, 3])
         }
     }
 }

@@ -35,4 +35,7 @@ void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0
 /// Packs the six input rows `y0 ..< y0 + 6` of one NCHW image, columns `x0 ..< x0 + wp`, channel-fastest
 /// into `p[6][wp][channels]`, with zeros outside the image (the convolution's padding).
 void dd_winograd_pack(const float *x, float *p, long channels, long h, long w, long y0, long x0, long wp);
+
+/// bf16 GEMM (bf16_gemm.c).
+#include "CDepthKernelsBF16.h"
 #endif

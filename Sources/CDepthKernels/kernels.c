@@ -70,26 +70,8 @@ static inline __attribute__((always_inline)) float dd_sigmoid(float x) { return 
         if (silu) { for (long i = 0; i < n; i++) { const float v = x[i] * s + b; y[i] = v * dd_sigmoid(v); } } \
         else { for (long i = 0; i < n; i++) y[i] = x[i] * s + b; }                                 \
     }                                                                                              \
-    ATTR static void softmax_##SUFFIX(float *row, long n) {                                        \
-        /* 16 partial maxima and sums, so the reductions vectorise without reassociation flags. */ \
-        float mv[16], sv[16];                                                                      \
-        for (int j = 0; j < 16; j++) { mv[j] = row[0]; sv[j] = 0.0f; }                             \
-        long i = 0;                                                                                \
-        for (; i + 16 <= n; i += 16)                                                               \
-            for (int j = 0; j < 16; j++) mv[j] = row[i + j] > mv[j] ? row[i + j] : mv[j];          \
-        float m = row[0];                                                                          \
-        for (int j = 0; j < 16; j++) m = mv[j] > m ? mv[j] : m;                                    \
-        for (; i < n; i++) m = row[i] > m ? row[i] : m;                                            \
-        for (i = 0; i < n; i++) row[i] = dd_exp(row[i] - m);                                       \
-        for (i = 0; i + 16 <= n; i += 16)                                                          \
-            for (int j = 0; j < 16; j++) sv[j] += row[i + j];                                      \
-        float sum = 0.0f;                                                                          \
-        for (int j = 0; j < 16; j++) sum += sv[j];                                                 \
-        for (; i < n; i++) sum += row[i];                                                          \
-        const float inv = 1.0f / sum;                                                              \
-        for (i = 0; i < n; i++) row[i] *= inv;                                                     \
-    }                                                                                              \
     ATTR static float online_softmax_##SUFFIX(float *row, long n, float *m, float *l) {             \
+        /* 16 partial maxima and sums, so the reductions vectorise without reassociation flags. */ \
         float mv[16], sv[16];                                                                      \
         for (int j = 0; j < 16; j++) { mv[j] = row[0]; sv[j] = 0.0f; }                             \
         long i = 0;                                                                                \
@@ -109,6 +91,13 @@ static inline __attribute__((always_inline)) float dd_sigmoid(float x) { return 
         *l = *l * factor + sum;                                                                    \
         *m = mnew;                                                                                 \
         return factor;                                                                             \
+    }                                                                                              \
+    ATTR static void softmax_##SUFFIX(float *row, long n) {                                        \
+        /* One block of the online softmax, started at the row's first value, then normalised. */ \
+        float m = row[0], l = 0.0f;                                                                \
+        online_softmax_##SUFFIX(row, n, &m, &l);                                                   \
+        const float inv = 1.0f / l;                                                                \
+        for (long i = 0; i < n; i++) row[i] *= inv;                                                \
     }
 
 #if defined(__x86_64__) && defined(__clang__)
@@ -116,10 +105,12 @@ DEFINE_KERNELS(avx2, __attribute__((target("avx2,fma"))))
 #endif
 DEFINE_KERNELS(base, )
 
-static int use_avx2(void) {
+int dd_cpu_level(void) {
 #if defined(__x86_64__) && defined(__clang__)
     static int cached = -1;
-    if (cached < 0) cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (cached < 0)
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
+               : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
     return cached;
 #else
     return 0;
@@ -127,7 +118,7 @@ static int use_avx2(void) {
 }
 
 #if defined(__x86_64__) && defined(__clang__)
-#define DISPATCH(name, ...) (use_avx2() ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
+#define DISPATCH(name, ...) (dd_cpu_level() >= 1 ? name##_avx2(__VA_ARGS__) : name##_base(__VA_ARGS__))
 #else
 #define DISPATCH(name, ...) name##_base(__VA_ARGS__)
 #endif

@@ -82,22 +82,11 @@ DEFINE_WINOGRAD(avx2, __attribute__((target("avx2,fma"))))
 #endif
 DEFINE_WINOGRAD(base, )
 
-static int isa(void) {
-#if defined(__x86_64__) && defined(__clang__)
-    static int cached = -1;
-    if (cached < 0)
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
-               : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
-    return cached;
-#else
-    return 0;
-#endif
-}
 
 void dd_winograd_input(const float *p, float *v, long channels, long tiles, long wp, long xiStride) {
 #if defined(__x86_64__) && defined(__clang__)
-    if (isa() == 2) { input_avx512(p, v, channels, tiles, wp, xiStride); return; }
-    if (isa() == 1) { input_avx2(p, v, channels, tiles, wp, xiStride); return; }
+    if (dd_cpu_level() == 2) { input_avx512(p, v, channels, tiles, wp, xiStride); return; }
+    if (dd_cpu_level() == 1) { input_avx2(p, v, channels, tiles, wp, xiStride); return; }
 #endif
     input_base(p, v, channels, tiles, wp, xiStride);
 }
@@ -105,8 +94,8 @@ void dd_winograd_input(const float *p, float *v, long channels, long tiles, long
 void dd_winograd_output(const float *m, float *y, const float *bias, long channels, long tiles, long xiStride,
                         long plane, long wo, long rows, long row0) {
 #if defined(__x86_64__) && defined(__clang__)
-    if (isa() == 2) { output_avx512(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0); return; }
-    if (isa() == 1) { output_avx2(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0); return; }
+    if (dd_cpu_level() == 2) { output_avx512(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0); return; }
+    if (dd_cpu_level() == 1) { output_avx2(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0); return; }
 #endif
     output_base(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0);
 }

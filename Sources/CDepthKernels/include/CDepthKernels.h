@@ -10,6 +10,9 @@ void dd_unary(int op, const float *x, float *y, long n);
 void dd_geglu(const float *h, const float *g, float *o, long n);
 /// y = x * scale + shift, then SiLU when `silu` is non-zero.
 void dd_affine(const float *x, float *y, long n, float scale, float shift, int silu);
+/// The widest instruction set the kernels may use on this CPU (checked once): 2 = AVX-512 (F + VL),
+/// 1 = AVX2 + FMA, 0 = the baseline target.
+int dd_cpu_level(void);
 /// In-place max-subtracted softmax of one row.
 void dd_softmax(float *row, long n);
 /// One block of an online (flash-style) softmax row: with the running maximum `*m` (start at -INFINITY) and
@@ -32,4 +35,7 @@ void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0
 /// Packs the six input rows `y0 ..< y0 + 6` of one NCHW image, columns `x0 ..< x0 + wp`, channel-fastest
 /// into `p[6][wp][channels]`, with zeros outside the image (the convolution's padding).
 void dd_winograd_pack(const float *x, float *p, long channels, long h, long w, long y0, long x0, long wp);
+
+/// bf16 GEMM (bf16_gemm.c).
+#include "CDepthKernelsBF16.h"
 #endif

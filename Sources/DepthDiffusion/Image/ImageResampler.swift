@@ -67,50 +67,42 @@ public enum ImageResampler {
         let precision = arithmetic == .pil ? 22 : coefficients.int16Precision
         let weights = coefficients.fixedPoint(precision: precision)
         let half = precision > 0 ? 1 << (precision - 1) : 0
-        // Layout: horizontal → [line][pos][c]; vertical → [pos][line][c].
-        let width = horizontal ? outLength : lines
-        var out = [UInt8](repeating: 0, count: lines * outLength * channels)
-        input.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for line in 0..<lines {
-                    for i in 0..<outLength {
-                        let k = weights[i], s0 = coefficients.start[i]
-                        for c in 0..<channels {
-                            var acc = half
-                            for (j, w) in k.enumerated() {
-                                let p = s0 + j
-                                let idx = horizontal ? (line * inLength + p) * channels + c : (p * lines + line) * channels + c
-                                acc += Int(src[idx]) * w
-                            }
-                            let v = min(max(acc >> precision, 0), 255)
-                            let o = horizontal ? (line * width + i) * channels + c : (i * width + line) * channels + c
-                            dst[o] = UInt8(v)
-                        }
-                    }
-                }
-            }
+        return pass(input, lines: lines, inLength: inLength, outLength: outLength, channels: channels,
+                    horizontal: horizontal, start: coefficients.start) { src, i, index in
+            var acc = half
+            for (j, w) in weights[i].enumerated() { acc += Int(src[index(j)]) * w }
+            return UInt8(min(max(acc >> precision, 0), 255))
         }
-        return out
     }
 
     private static func passFloat(_ input: [Float], lines: Int, inLength: Int, outLength: Int, channels: Int, horizontal: Bool,
                                   coefficients: ResampleCoefficients) -> [Float] {
+        pass(input, lines: lines, inLength: inLength, outLength: outLength, channels: channels,
+             horizontal: horizontal, start: coefficients.start) { src, i, index in
+            var acc = 0.0
+            for (j, w) in coefficients.weights[i].enumerated() { acc += Double(src[index(j)]) * w }
+            return Float(acc)
+        }
+    }
+
+    /// One separable pass: every output sample is `tap(source, i, index)`, where `i` is its position along the
+    /// pass and `index(j)` the input index of its `j`-th tap (from `start[i]`). Layout: horizontal →
+    /// [line][pos][c]; vertical → [pos][line][c].
+    private static func pass<Sample: Numeric>(_ input: [Sample], lines: Int, inLength: Int, outLength: Int, channels: Int,
+                                              horizontal: Bool, start: [Int],
+                                              tap: (UnsafeBufferPointer<Sample>, Int, (Int) -> Int) -> Sample) -> [Sample] {
         let width = horizontal ? outLength : lines
-        var out = [Float](repeating: 0, count: lines * outLength * channels)
+        var out = [Sample](repeating: 0, count: lines * outLength * channels)
         input.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 for line in 0..<lines {
                     for i in 0..<outLength {
-                        let k = coefficients.weights[i], s0 = coefficients.start[i]
                         for c in 0..<channels {
-                            var acc = 0.0
-                            for (j, w) in k.enumerated() {
-                                let p = s0 + j
-                                let idx = horizontal ? (line * inLength + p) * channels + c : (p * lines + line) * channels + c
-                                acc += Double(src[idx]) * w
+                            let value = tap(src, i) { j in
+                                let p = start[i] + j
+                                return horizontal ? (line * inLength + p) * channels + c : (p * lines + line) * channels + c
                             }
-                            let o = horizontal ? (line * width + i) * channels + c : (i * width + line) * channels + c
-                            dst[o] = Float(acc)
+                            dst[horizontal ? (line * width + i) * channels + c : (i * width + line) * channels + c] = value
                         }
                     }
                 }

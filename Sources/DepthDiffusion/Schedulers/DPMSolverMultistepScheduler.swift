@@ -3,29 +3,13 @@ import Foundation
 /// DPM-Solver++ multistep sampler (order 1 or 2, midpoint or heun); reproduces diffusers
 /// `DPMSolverMultistepScheduler` with `algorithm_type="dpmsolver++"`, optionally with Karras sigmas
 /// (`dpm++2m` / `dpm++2m-karras`).
-public final class DPMSolverMultistepScheduler: Scheduler {
+public final class DPMSolverMultistepScheduler: MultistepSampler, Scheduler {
     public let order = 1
-    public var timesteps: [Double] { state.timesteps }
-    public let initNoiseSigma: Float = 1
-
-    private var state = SigmaSchedule()
-    private let settings: SigmaSchedulerSettings
-    private let solverOrder: Int
     private let heunSolver: Bool
-    private let lowerOrderFinal: Bool
     private let eulerAtFinal: Bool
-    private let finalSigmaIsZero: Bool
-    private let thresholding: DynamicThresholding
-    private var modelOutputs: [[Float]] = []
-    private var lowerOrderNums = 0
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        settings = try SigmaSchedulerSettings(config: config)
-        solverOrder = config.solverOrder ?? 2
-        guard (1...2).contains(solverOrder) else {
-            throw ConfigError.scheduler("solver_order \(solverOrder) is not supported; use 1 or 2 (DPM-Solver++ 2M).")
-        }
         let algorithm = config.algorithmType ?? "dpmsolver++"
         guard algorithm == "dpmsolver++" || algorithm == "deis" else {
             throw ConfigError.schedulerOption(key: "algorithm_type", value: algorithm, supported: ["dpmsolver++"])
@@ -35,11 +19,8 @@ public final class DPMSolverMultistepScheduler: Scheduler {
         case "heun": heunSolver = true
         case let other: throw ConfigError.schedulerOption(key: "solver_type", value: other, supported: ["midpoint", "heun"])
         }
-        lowerOrderFinal = config.lowerOrderFinal ?? true
         eulerAtFinal = config.eulerAtFinal ?? false
-        finalSigmaIsZero = try !SigmaSchedulerSettings.finalSigmaIsMin(config)
-        thresholding = DynamicThresholding(config: config)
-        state.unknownTimestepMapsToLast = true
+        try super.init(config: config, solverOrders: 1...2)
     }
 
     public func setTimesteps(_ steps: Int) throws {
@@ -56,14 +37,8 @@ public final class DPMSolverMultistepScheduler: Scheduler {
             sigmas = ts.map { NumPyCompat.interp($0, train) }
         }
         let last: Double = finalSigmaIsZero ? 0 : Double(train[0])
-        state.reset(sigmas: (sigmas + [last]).map { Float($0) }, timesteps: ts)
-        modelOutputs = []
-        lowerOrderNums = 0
+        reset(sigmas: (sigmas + [last]).map { Float($0) }, timesteps: ts)
     }
-
-    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
         try LatentMath.check(sample, modelOutput)
@@ -78,8 +53,7 @@ public final class DPMSolverMultistepScheduler: Scheduler {
         case .vPrediction: x0 = zip(sample, modelOutput).map { alphaS0 * $0 - sigmaS0 * $1 }
         }
         x0 = thresholding.apply(x0)
-        modelOutputs.append(x0)
-        if modelOutputs.count > solverOrder { modelOutputs.removeFirst() }
+        remember(x0)
 
         let target = alphaSigma(state.sigmas[i + 1])
         let h = logSNRHalf(target) - logSNRHalf((alphaS0, sigmaS0))
@@ -106,11 +80,5 @@ public final class DPMSolverMultistepScheduler: Scheduler {
         if lowerOrderNums < solverOrder { lowerOrderNums += 1 }
         state.stepIndex = i + 1
         return prev
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try LatentMath.check(original, noise)
-        let (alpha, sigma) = alphaSigma(state.sigmas[try state.noiseIndex(for: timestep)])
-        return zip(original, noise).map { alpha * $0 + sigma * $1 }
     }
 }

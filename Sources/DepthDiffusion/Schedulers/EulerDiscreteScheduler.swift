@@ -1,33 +1,24 @@
 /// Euler sampler (k-diffusion "Euler"); reproduces diffusers `EulerDiscreteScheduler` with
 /// `s_churn = 0`, optional Karras sigmas and `final_sigmas_type`.
-public final class EulerDiscreteScheduler: Scheduler {
+public final class EulerDiscreteScheduler: SigmaSampler, Scheduler {
     public let order = 1
-    public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
 
-    private var state = SigmaSchedule()
-    private let settings: SigmaSchedulerSettings
     private let finalSigmaIsMin: Bool
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        settings = try SigmaSchedulerSettings(config: config)
+        let settings = try SigmaSchedulerSettings(config: config)
         if let interpolation = config.interpolationType, interpolation != "linear" {
             throw ConfigError.schedulerOption(key: "interpolation_type", value: interpolation, supported: ["linear"])
         }
         finalSigmaIsMin = try SigmaSchedulerSettings.finalSigmaIsMin(config)
+        super.init(settings: settings)
     }
 
     public func setTimesteps(_ steps: Int) throws {
         let (sigmas, ts) = try settings.discreteSchedule(steps, sigmaBounds: true)
         let last: Double = finalSigmaIsMin ? Double(settings.schedule.trainSigmas[0]) : 0
         state.reset(sigmas: (sigmas + [last]).map { Float($0) }, timesteps: ts)
-    }
-
-    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] {
-        try state.scaleInput(sample, timestep: timestep)
     }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
@@ -38,10 +29,6 @@ public final class EulerDiscreteScheduler: Scheduler {
         let dt = state.sigmas[i + 1] - sigma
         state.stepIndex = i + 1
         return zip(sample, x0).map { s, x in s + (s - x) / sigma * dt }
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 }
 

@@ -3,13 +3,9 @@ import Foundation
 /// Heun's second-order sampler (k-diffusion "Heun"); reproduces diffusers `HeunDiscreteScheduler`.
 /// It has `order == 2`: every timestep except the first appears twice in ``timesteps`` and the model
 /// is evaluated at each of them.
-public final class HeunDiscreteScheduler: Scheduler {
+public final class HeunDiscreteScheduler: SigmaSampler, Scheduler {
     public let order = 2
-    public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
 
-    private var state = SigmaSchedule()
-    private let settings: SigmaSchedulerSettings
     private let clipSample: Bool
     private let clipRange: Float
     private var firstOrder: (derivative: [Float], dt: Float, sample: [Float])?
@@ -17,9 +13,9 @@ public final class HeunDiscreteScheduler: Scheduler {
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent
     /// keys; note Heun's own defaults `beta_start=0.00085`, `beta_end=0.012`).
     public init(config: SchedulerConfig) throws {
-        settings = try SigmaSchedulerSettings(config: config, defaultBetaStart: 0.00085, defaultBetaEnd: 0.012)
         clipSample = config.clipSample ?? false
         clipRange = Float(config.clipSampleRange ?? 1)
+        super.init(settings: try SigmaSchedulerSettings(config: config, defaultBetaStart: 0.00085, defaultBetaEnd: 0.012))
     }
 
     public func setTimesteps(_ steps: Int) throws {
@@ -29,12 +25,6 @@ public final class HeunDiscreteScheduler: Scheduler {
         let doubledTimesteps = [ts[0]] + ts.dropFirst().flatMap { [$0, $0] }
         state.reset(sigmas: doubledSigmas, timesteps: doubledTimesteps)
         firstOrder = nil
-    }
-
-    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] {
-        try state.scaleInput(sample, timestep: timestep)
     }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
@@ -57,10 +47,6 @@ public final class HeunDiscreteScheduler: Scheduler {
         let dt = sigmaNext - sigma
         firstOrder = (derivative, dt, sample)
         return zip(sample, derivative).map { $0 + $1 * dt }
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 
     private func clip(_ x: [Float]) -> [Float] {

@@ -1,32 +1,22 @@
 /// Linear multistep sampler (k-diffusion "LMS", order 4); reproduces diffusers `LMSDiscreteScheduler`,
 /// with optional Karras sigmas. The integrals diffusers takes with `scipy.integrate.quad` are of
 /// polynomials of degree <= 3, computed here exactly with Gauss–Legendre quadrature.
-public final class LMSDiscreteScheduler: Scheduler {
+public final class LMSDiscreteScheduler: SigmaSampler, Scheduler {
     public let order = 1
-    public var timesteps: [Double] { state.timesteps }
-    public var initNoiseSigma: Float { state.initNoiseSigma(spacing: settings.spacing) }
     /// Maximum number of past derivatives combined (diffusers `step(order=4)`).
     public var lmsOrder = 4
 
-    private var state = SigmaSchedule()
     private var derivatives: [[Float]] = []
-    private let settings: SigmaSchedulerSettings
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        settings = try SigmaSchedulerSettings(config: config)
+        super.init(settings: try SigmaSchedulerSettings(config: config))
     }
 
     public func setTimesteps(_ steps: Int) throws {
         let (sigmas, ts) = try settings.discreteSchedule(steps, sigmaBounds: false)
         state.reset(sigmas: (sigmas + [0]).map { Float($0) }, timesteps: ts)
         derivatives = []
-    }
-
-    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] {
-        try state.scaleInput(sample, timestep: timestep)
     }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
@@ -44,10 +34,6 @@ public final class LMSDiscreteScheduler: Scheduler {
         }
         state.stepIndex = i + 1
         return zip(sample, update).map { $0 + $1 }
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try state.addScaledNoise(original: original, noise: noise, timestep: timestep)
     }
 
     /// diffusers `get_lms_coefficient`: the integral over [sigma_t, sigma_{t+1}] of the Lagrange basis

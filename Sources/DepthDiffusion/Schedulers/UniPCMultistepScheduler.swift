@@ -3,43 +3,24 @@ import Foundation
 /// UniPC predictor–corrector sampler; reproduces diffusers `UniPCMultistepScheduler` with
 /// `solver_type="bh2"` (or `bh1`), `predict_x0`, `lower_order_final`, `disable_corrector` and
 /// optional Karras sigmas. `solver_p` is not supported.
-public final class UniPCMultistepScheduler: Scheduler {
+public final class UniPCMultistepScheduler: MultistepSampler, Scheduler {
     public let order = 1
-    public var timesteps: [Double] { state.timesteps }
-    public let initNoiseSigma: Float = 1
-
-    private var state = SigmaSchedule()
-    private let settings: SigmaSchedulerSettings
-    private let solverOrder: Int
     private let bh2: Bool
     private let predictX0: Bool
-    private let lowerOrderFinal: Bool
     private let disableCorrector: Set<Int>
-    private let finalSigmaIsZero: Bool
-    private let thresholding: DynamicThresholding
-    private var modelOutputs: [[Float]] = []
-    private var lowerOrderNums = 0
     private var lastSample: [Float]?
     private var thisOrder = 1
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        settings = try SigmaSchedulerSettings(config: config)
-        solverOrder = config.solverOrder ?? 2
-        guard (1...3).contains(solverOrder) else {
-            throw ConfigError.scheduler("solver_order \(solverOrder) is not supported; use 1, 2 or 3.")
-        }
         switch config.solverType ?? "bh2" {
         case "bh2", "midpoint", "heun", "logrho": bh2 = true
         case "bh1": bh2 = false
         case let other: throw ConfigError.schedulerOption(key: "solver_type", value: other, supported: ["bh1", "bh2"])
         }
         predictX0 = config.predictX0 ?? true
-        lowerOrderFinal = config.lowerOrderFinal ?? true
         disableCorrector = Set(config.disableCorrector ?? [])
-        finalSigmaIsZero = try !SigmaSchedulerSettings.finalSigmaIsMin(config)
-        thresholding = DynamicThresholding(config: config)
-        state.unknownTimestepMapsToLast = true
+        try super.init(config: config, solverOrders: 1...3)
     }
 
     public func setTimesteps(_ steps: Int) throws {
@@ -55,15 +36,9 @@ public final class UniPCMultistepScheduler: Scheduler {
             let last: Double = finalSigmaIsZero ? 0 : Double(train[0])
             sigmas = (ts.map { NumPyCompat.interp($0, train) } + [last]).map { Float($0) }
         }
-        state.reset(sigmas: sigmas, timesteps: ts)
-        modelOutputs = []
-        lowerOrderNums = 0
+        reset(sigmas: sigmas, timesteps: ts)
         lastSample = nil
     }
-
-    public func setBeginIndex(_ index: Int) { state.beginIndex = index }
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
         try LatentMath.check(sample, modelOutput)
@@ -74,8 +49,7 @@ public final class UniPCMultistepScheduler: Scheduler {
             x = try update(order: thisOrder, target: i, source: i - 1, history: modelOutputs, x: last,
                            correction: converted)
         }
-        modelOutputs.append(converted)
-        if modelOutputs.count > solverOrder { modelOutputs.removeFirst() }
+        remember(converted)
         var order = lowerOrderFinal ? min(solverOrder, state.timesteps.count - i) : solverOrder
         order = min(order, lowerOrderNums + 1)
         thisOrder = order
@@ -84,12 +58,6 @@ public final class UniPCMultistepScheduler: Scheduler {
         if lowerOrderNums < solverOrder { lowerOrderNums += 1 }
         state.stepIndex = i + 1
         return prev
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try LatentMath.check(original, noise)
-        let (alpha, sigma) = alphaSigma(state.sigmas[try state.noiseIndex(for: timestep)])
-        return zip(original, noise).map { alpha * $0 + sigma * $1 }
     }
 
     /// diffusers `convert_model_output`: x0 (predict_x0) or epsilon, in float32.

@@ -22,11 +22,29 @@ extension CPUBackend {
 
     public func binary(_ op: BinaryOp, _ d: BinaryDescriptor, a: DeviceBuffer, b: DeviceBuffer, output: DeviceBuffer) throws {
         let pa = ptr(a), pb = ptr(b), po = ptr(output)
-        let inner = d.shape.last ?? 1
-        let outer = d.count / max(inner, 1)
         let sa = d.aStrides.last ?? 0, sb = d.bStrides.last ?? 0
-        let outerShape = Array(d.shape.dropLast())
-        let outerA = Array(d.aStrides.dropLast()), outerB = Array(d.bStrides.dropLast())
+        forEachRow(d.shape, d.aStrides, d.bStrides) { row, offA, offB, inner in
+            binaryRow(op, pa + offA, sa, pb + offB, sb, po + row * inner, inner)
+        }
+    }
+
+    public func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
+        let ps = ptr(src) + d.srcOffset, pd = ptr(dst) + d.dstOffset
+        let si = d.srcStrides.last ?? 1, di = d.dstStrides.last ?? 1
+        forEachRow(d.shape, d.srcStrides, d.dstStrides) { _, offS, offD, inner in
+            let s = ps + offS, t = pd + offD
+            if si == 1 && di == 1 { t.update(from: s, count: inner) }
+            else { for j in 0..<inner { t[j * di] = s[j * si] } }
+        }
+    }
+
+    /// Calls `body(row, offsetA, offsetB, inner)` for every row (all indices but the last) of a strided
+    /// `shape`, in parallel: the row's element offsets in two operands with strides `a` and `b`, and the length
+    /// of the last dimension.
+    private func forEachRow(_ shape: [Int], _ a: [Int], _ b: [Int], _ body: (Int, Int, Int, Int) -> Void) {
+        let inner = shape.last ?? 1
+        let outer = shape.reduce(1, *) / max(inner, 1)
+        let outerShape = Array(shape.dropLast()), outerA = Array(a.dropLast()), outerB = Array(b.dropLast())
         parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
             for o in range {
                 var rem = o, offA = 0, offB = 0
@@ -34,27 +52,7 @@ extension CPUBackend {
                     let idx = rem % outerShape[i]; rem /= outerShape[i]
                     offA += idx * outerA[i]; offB += idx * outerB[i]
                 }
-                binaryRow(op, pa + offA, sa, pb + offB, sb, po + o * inner, inner)
-            }
-        }
-    }
-
-    public func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
-        let ps = ptr(src) + d.srcOffset, pd = ptr(dst) + d.dstOffset
-        let inner = d.shape.last ?? 1
-        let outer = d.count / max(inner, 1)
-        let si = d.srcStrides.last ?? 1, di = d.dstStrides.last ?? 1
-        let shape = Array(d.shape.dropLast()), ss = Array(d.srcStrides.dropLast()), ds = Array(d.dstStrides.dropLast())
-        parallel.forEach(outer, grain: max(1, 16384 / max(inner, 1))) { range in
-            for o in range {
-                var rem = o, offS = 0, offD = 0
-                for i in stride(from: shape.count - 1, through: 0, by: -1) {
-                    let idx = rem % shape[i]; rem /= shape[i]
-                    offS += idx * ss[i]; offD += idx * ds[i]
-                }
-                let s = ps + offS, t = pd + offD
-                if si == 1 && di == 1 { t.update(from: s, count: inner) }
-                else { for j in 0..<inner { t[j * di] = s[j * si] } }
+                body(o, offA, offB, inner)
             }
         }
     }

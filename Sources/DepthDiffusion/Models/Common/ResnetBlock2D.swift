@@ -27,6 +27,16 @@ public struct ResnetBlock2D: Sendable {
         self.outputScaleFactor = outputScaleFactor
     }
 
+    /// diffusers' `resnets` list of a down, up-decoder or down-encoder block: `count` blocks bound as `resnets.{i}`,
+    /// the first from `inChannels` to `outChannels`, the others `outChannels` wide.
+    static func stack(_ binder: WeightBinder, count: Int, inChannels: Int, outChannels: Int, tembChannels: Int?,
+                      groups: Int, eps: Float) throws -> [ResnetBlock2D] {
+        try (0..<count).map {
+            try ResnetBlock2D(binder.scope("resnets").scope($0), inChannels: $0 == 0 ? inChannels : outChannels,
+                              outChannels: outChannels, tembChannels: tembChannels, groups: groups, eps: eps)
+        }
+    }
+
     /// `x` is `[B, inChannels, H, W]`; `temb` is `[B, tembChannels]` (required when the block has `time_emb_proj`).
     public func callAsFunction(_ x: Tensor, temb: Tensor?) throws -> Tensor {
         let backend = x.backend

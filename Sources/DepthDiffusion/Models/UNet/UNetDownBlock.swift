@@ -9,10 +9,8 @@ public struct UNetDownBlock: Sendable {
     public init(_ binder: WeightBinder, config c: UNet2DConditionConfig, index i: Int, inChannels: Int) throws {
         let out = c.blockOutChannels[i]
         let crossAttention = c.downBlockTypes[i] == "CrossAttnDownBlock2D"
-        resnets = try (0..<c.layersPerBlock).map {
-            try ResnetBlock2D(binder.scope("resnets").scope($0), inChannels: $0 == 0 ? inChannels : out, outChannels: out,
-                              tembChannels: c.timeEmbedDim, groups: c.normNumGroups, eps: c.normEps)
-        }
+        resnets = try ResnetBlock2D.stack(binder, count: c.layersPerBlock, inChannels: inChannels, outChannels: out,
+                                          tembChannels: c.timeEmbedDim, groups: c.normNumGroups, eps: c.normEps)
         attentions = crossAttention ? try (0..<c.layersPerBlock).map {
             try Transformer2DModel(binder.scope("attentions").scope($0), channels: out, heads: c.attentionHeads[i],
                                    layers: c.transformerLayersPerBlock[i], crossAttentionDim: c.crossAttentionDim,

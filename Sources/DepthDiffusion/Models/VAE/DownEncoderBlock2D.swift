@@ -5,10 +5,8 @@ public struct DownEncoderBlock2D: Sendable {
     public let downsampler: Downsample2D?
 
     public init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, layers: Int, groups: Int, addDownsample: Bool) throws {
-        resnets = try (0..<layers).map {
-            try ResnetBlock2D(binder.scope("resnets").scope($0), inChannels: $0 == 0 ? inChannels : outChannels,
-                              outChannels: outChannels, tembChannels: nil, groups: groups, eps: 1e-6)
-        }
+        resnets = try ResnetBlock2D.stack(binder, count: layers, inChannels: inChannels, outChannels: outChannels,
+                                          tembChannels: nil, groups: groups, eps: 1e-6)
         downsampler = addDownsample ? try Downsample2D(binder.scope("downsamplers").scope(0), channels: outChannels, padding: 0) : nil
     }
 

@@ -5,10 +5,8 @@ public struct UpDecoderBlock2D: Sendable {
     public let upsampler: Upsample2D?
 
     public init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, layers: Int, groups: Int, addUpsample: Bool) throws {
-        resnets = try (0..<layers).map {
-            try ResnetBlock2D(binder.scope("resnets").scope($0), inChannels: $0 == 0 ? inChannels : outChannels,
-                              outChannels: outChannels, tembChannels: nil, groups: groups, eps: 1e-6)
-        }
+        resnets = try ResnetBlock2D.stack(binder, count: layers, inChannels: inChannels, outChannels: outChannels,
+                                          tembChannels: nil, groups: groups, eps: 1e-6)
         upsampler = addUpsample ? try Upsample2D(binder.scope("upsamplers").scope(0), channels: outChannels) : nil
     }
 

@@ -8,6 +8,21 @@ enum LDMKeyRename: Equatable {
     case splitRows([String])
     /// Present in the file but not part of the model (training buffers, unused layers).
     case ignore
+
+    /// A key inside one transformer block, `rest` after the block's prefix: the fused QKV projection
+    /// (`fused` + `weight` / `bias`) splits into `split` under `target`; anything else is renamed by the first
+    /// prefix of `names` (original → reference) it starts with; `nil` when none matches.
+    static func transformerBlock(_ rest: String, target: String, fused: (weight: String, bias: String),
+                                 split: [String], names: [(String, String)]) -> LDMKeyRename? {
+        if rest == fused.weight || rest == fused.bias {
+            let kind = rest == fused.weight ? "weight" : "bias"
+            return .splitRows(split.map { "\(target)\($0).\(kind)" })
+        }
+        for (original, reference) in names where rest.hasPrefix(original) {
+            return .rename(target + reference + rest.dropFirst(original.count))
+        }
+        return nil
+    }
 }
 
 /// Splits a dotted key into its parts, and joins parts back.

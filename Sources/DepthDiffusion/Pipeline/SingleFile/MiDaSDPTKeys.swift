@@ -57,16 +57,10 @@ enum MiDaSDPTKeys {
             return .rename("\(bit)encoder.stages.\(stage).layers.\(block).\(k.rest(8))")
         case "blocks":
             guard let layer = k.int(3) else { return nil }
-            let target = "dpt.encoder.layer.\(layer)."
-            let rest = k.rest(4)
-            if rest == "attn.qkv.weight" || rest == "attn.qkv.bias" {
-                let kind = rest.hasSuffix("weight") ? "weight" : "bias"
-                return .splitRows(["query", "key", "value"].map { "\(target)attention.attention.\($0).\(kind)" })
-            }
-            for (timm, transformers) in blockNames where rest.hasPrefix(timm) {
-                return .rename(target + transformers + rest.dropFirst(timm.count))
-            }
-            return nil
+            return .transformerBlock(k.rest(4), target: "dpt.encoder.layer.\(layer).",
+                                     fused: ("attn.qkv.weight", "attn.qkv.bias"),
+                                     split: ["attention.attention.query", "attention.attention.key", "attention.attention.value"],
+                                     names: blockNames)
         default:
             return nil
         }

@@ -24,15 +24,8 @@ enum OpenCLIPTextKeys {
         let k = DottedKey(key)
         guard k[0] == "transformer", k[1] == "resblocks", let layer = k.int(2) else { return nil }
         guard layer < config.numHiddenLayers else { return .ignore }
-        let target = "encoder.layers.\(layer)."
-        let rest = k.rest(3)
-        if rest == "attn.in_proj_weight" || rest == "attn.in_proj_bias" {
-            let kind = rest.hasSuffix("weight") ? "weight" : "bias"
-            return .splitRows(["q_proj", "k_proj", "v_proj"].map { "\(target)self_attn.\($0).\(kind)" })
-        }
-        for (openCLIP, transformers) in blockNames where rest.hasPrefix(openCLIP) {
-            return .rename(target + transformers + rest.dropFirst(openCLIP.count))
-        }
-        return nil
+        return .transformerBlock(k.rest(3), target: "encoder.layers.\(layer).",
+                                 fused: ("attn.in_proj_weight", "attn.in_proj_bias"),
+                                 split: ["self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"], names: blockNames)
     }
 }

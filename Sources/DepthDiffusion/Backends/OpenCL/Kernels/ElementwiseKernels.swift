@@ -47,18 +47,23 @@ __kernel void affine(__global const float* X, __global float* Y, const int n, co
 // Up to six dimensions: sizes, then strides of the two operands.
 typedef struct { int n[6]; int sa[6]; int sb[6]; int offA; int offB; } index_map;
 
+// The offsets of element `i` (row-major over `n`) in the two operands.
+int2 map_index(const index_map m, int i) {
+    int2 off = (int2)(m.offA, m.offB);
+    for (int d = 5; d >= 0; d--) {
+        const int idx = i % m.n[d];
+        i /= m.n[d];
+        off += (int2)(idx * m.sa[d], idx * m.sb[d]);
+    }
+    return off;
+}
+
 __kernel void binary(__global const float* A, __global const float* B, __global float* Y, const int count,
                      const int op, const index_map m) {
     const int i = get_global_id(0);
     if (i >= count) return;
-    int rem = i, ia = m.offA, ib = m.offB;
-    for (int d = 5; d >= 0; d--) {
-        const int idx = rem % m.n[d];
-        rem /= m.n[d];
-        ia += idx * m.sa[d];
-        ib += idx * m.sb[d];
-    }
-    const float a = A[ia], b = B[ib];
+    const int2 off = map_index(m, i);
+    const float a = A[off.x], b = B[off.y];
     Y[i] = op == 0 ? a + b : op == 1 ? a - b : op == 2 ? a * b : a / b;
 }
 
@@ -66,14 +71,8 @@ __kernel void binary(__global const float* A, __global const float* B, __global 
 __kernel void strided_copy(__global const float* S, __global float* D, const int count, const index_map m) {
     const int i = get_global_id(0);
     if (i >= count) return;
-    int rem = i, is = m.offA, id = m.offB;
-    for (int d = 5; d >= 0; d--) {
-        const int idx = rem % m.n[d];
-        rem /= m.n[d];
-        is += idx * m.sa[d];
-        id += idx * m.sb[d];
-    }
-    D[id] = S[is];
+    const int2 off = map_index(m, i);
+    D[off.y] = S[off.x];
 }
 
 __kernel void gather_rows(__global const float* T, __global const int* ids, __global float* Y, const int n, const int dim) {

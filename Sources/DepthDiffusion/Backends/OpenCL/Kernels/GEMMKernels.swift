@@ -12,8 +12,10 @@ extension OpenCLKernelSource {
 #define RTSN (TSN / WPTN)
 #define THREADS (RTSM * RTSN)
 
-// Multiply the staged slices into the register block.
+// Once the slices are staged: multiply them into the register block, then wait until every work-item is
+// done with them.
 #define TILE_PRODUCT()                                                  \
+    barrier(CLK_LOCAL_MEM_FENCE);                                       \
     for (int kk = 0; kk < TSK; kk++) {                                  \
         float a[WPTM], b[WPTN];                                         \
         for (int wm = 0; wm < WPTM; wm++) a[wm] = As[kk][tm + wm * RTSM]; \
@@ -21,7 +23,8 @@ extension OpenCLKernelSource {
         for (int wm = 0; wm < WPTM; wm++)                               \
             for (int wn = 0; wn < WPTN; wn++)                           \
                 acc[wm][wn] = fma(a[wm], b[wn], acc[wm][wn]);           \
-    }
+    }                                                                   \
+    barrier(CLK_LOCAL_MEM_FENCE);
 
 __kernel __attribute__((reqd_work_group_size(RTSN, RTSM, 1)))
 void gemm(const int M, const int N, const int K, const int transA, const int transB,
@@ -53,9 +56,7 @@ void gemm(const int M, const int N, const int K, const int transA, const int tra
             const int gn = n0 + nn, gk = k0 + kk;
             Bs[kk][nn] = (gn < N && gk < K) ? (transB ? B[gn * ldb + gk] : B[gk * ldb + gn]) : 0.0f;
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
         TILE_PRODUCT()
-        barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int wm = 0; wm < WPTM; wm++) {
         const int gm = m0 + tm + wm * RTSM;
@@ -104,9 +105,7 @@ void conv2d(__global const float* X, __global const float* W, __global const flo
             }
             Bs[kk][nn] = v;
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
         TILE_PRODUCT()
-        barrier(CLK_LOCAL_MEM_FENCE);
     }
     for (int wm = 0; wm < WPTM; wm++) {
         const int gm = m0 + tm + wm * RTSM;

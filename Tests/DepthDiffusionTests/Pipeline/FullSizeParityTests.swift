@@ -93,6 +93,7 @@ final class FullSizeParityTests: XCTestCase {
             let expectedFloat = try readFloats(dir.appendingPathComponent("expected_image_float.bin"))
             let levelsVsFloat = Difference(image.pixels.map(Float.init), expectedFloat.map { $0 * 255 })
             print("[full-size] \(label): 8-bit image vs diffusers' float image, in levels: \(levelsVsFloat)")
+            // Measured 0.504 at most (rounding alone gives up to 0.5).
             XCTAssertLessThanOrEqual(levelsVsFloat.maxAbs, 0.6, "\(label): 8-bit image vs diffusers' float image")
 
             // The depth the UNet was conditioned on ([-1, 1] at 64x64; diffusers' copy is repeated for guidance) and
@@ -101,12 +102,14 @@ final class FullSizeParityTests: XCTestCase {
             let expectedDepth = try readFloats(dir.appendingPathComponent("expected_depth.bin"))
             let depth = Difference(result.depth.values, Array(expectedDepth.prefix(result.depth.values.count)))
             print("[full-size] \(label): conditioning depth \(depth)")
+            // Measured 9.9e-6 at most (CPU, 512x512).
             XCTAssertLessThanOrEqual(depth.maxAbs, 1e-4, "\(label): conditioning depth")
             let predictedExpected = try readFloats(dir.appendingPathComponent("predicted_depth.bin"))
             XCTAssertEqual([1, result.rawDepth.height, result.rawDepth.width], c.predicted_depth_shape, label)
             let predicted = Difference(result.rawDepth.values, predictedExpected)
             let scale = Double(predictedExpected.map(abs).max() ?? 1)
             print("[full-size] \(label): predicted depth \(predicted) (scale \(scale))")
+            // Measured 5.6e-7 at most for values up to 0.107 (5e-6 of the scale).
             XCTAssertLessThanOrEqual(predicted.maxAbs, 1e-4 * scale, "\(label): predicted depth")
 
             // The VAE decoder alone, on diffusers' final latents: the float image before quantisation.
@@ -118,6 +121,7 @@ final class FullSizeParityTests: XCTestCase {
             for ch in 0..<3 { for p in 0..<plane { hwc[p * 3 + ch] = min(max(decoded[ch * plane + p] / 2 + 0.5, 0), 1) } }
             let decoder = Difference(hwc, expectedFloat)
             print("[full-size] \(label): VAE decode of diffusers' latents, float image in [0, 1]: \(decoder)")
+            // Measured 2.1e-5 at most (CPU, 512x512).
             XCTAssertLessThanOrEqual(decoder.maxAbs, 2e-4, "\(label): VAE decode")
         }
     }

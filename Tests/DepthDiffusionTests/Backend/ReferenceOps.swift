@@ -41,9 +41,15 @@ enum Ref {
     }
 
     static func attention(_ d: AttentionDescriptor, q: [Float], k: [Float], v: [Float]) -> [Double] {
+        attention(d, q: q, k: k, v: v, rows: Array(0..<d.queryLength))
+    }
+
+    /// Attention for the query rows `rows` only: `[batch, rows.count, heads · headDim]`. For long sequences,
+    /// where the full double-precision reference would take minutes.
+    static func attention(_ d: AttentionDescriptor, q: [Float], k: [Float], v: [Float], rows: [Int]) -> [Double] {
         let hd = d.heads * d.headDim
-        var out = [Double](repeating: 0, count: d.batch * d.queryLength * hd)
-        for b in 0..<d.batch { for h in 0..<d.heads { for i in 0..<d.queryLength {
+        var out = [Double](repeating: 0, count: d.batch * rows.count * hd)
+        for b in 0..<d.batch { for h in 0..<d.heads { for (r, i) in rows.enumerated() {
             let visible = d.causal ? min(i + 1, d.keyLength) : d.keyLength
             var scores = [Double](repeating: 0, count: visible)
             for j in 0..<visible {
@@ -58,7 +64,7 @@ enum Ref {
             for t in 0..<d.headDim {
                 var s = 0.0
                 for j in 0..<visible { s += p[j] * Double(v[d.vOffset + (b * d.keyLength + j) * d.vRowStride + h * d.headDim + t]) }
-                out[(b * d.queryLength + i) * hd + h * d.headDim + t] = s
+                out[(b * rows.count + r) * hd + h * d.headDim + t] = s
             }
         } } }
         return out

@@ -22,7 +22,7 @@ final class PipelineInputTests: XCTestCase {
         for component in try FileManager.default.contentsOfDirectory(atPath: source.path) {
             let from = source.appendingPathComponent(component)
             var isDirectory: ObjCBool = false
-            FileManager.default.fileExists(atPath: from.path, isDirectory: &isDirectory)
+            _ = FileManager.default.fileExists(atPath: from.path, isDirectory: &isDirectory)
             if isDirectory.boolValue {
                 let to = copy.appendingPathComponent(component)
                 try FileManager.default.createDirectory(at: to, withIntermediateDirectories: true)

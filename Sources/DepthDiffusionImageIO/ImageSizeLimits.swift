@@ -45,7 +45,12 @@ public struct ImageSizeLimits: Equatable, Sendable {
         let bytes = Self.estimatedBytes(width: width, height: height, channels: channels, bitDepth: bitDepth)
         if bytes > maxBytes {
             throw ImageIOError.imageTooLarge(path: path, width: width, height: height,
-                                             reason: "decoding needs about \(bytes >> 20) MiB, more than the limit of \(maxBytes >> 20) MiB")
+                                             reason: "decoding needs about \(Self.describe(bytes)), more than the limit of \(Self.describe(maxBytes))")
         }
+    }
+
+    /// `1536 bytes`, `12 MiB`: a byte count for messages.
+    private static func describe(_ bytes: Int) -> String {
+        bytes < 1 << 20 ? "\(bytes) bytes" : "\(bytes >> 20) MiB"
     }
 }

@@ -46,7 +46,7 @@ build_fuzzer() {
         $(find "$root/Sources/DepthDiffusion" "$root/Sources/DepthDiffusionImageIO" -name '*.swift' | sort) \
         "$root"/Scripts/fuzz/Fuzz*.swift $objects -lpng16 -lturbojpeg -ldl -o "$exe" 2>&1 \
         | grep -v "is part of module 'DepthDiffusion'; ignoring import" | grep -v '^import DepthDiffusion$' \
-        | grep -v '^ *\^ *$' | grep -v '^ *[0-9]* | *$' | grep -v '^[[:space:]]*$' | grep -v 'Cannot export local symbol' || true
+        | grep -v '^ *\^ *$' | grep -v '^ *[0-9]* | ' | grep -v '^[[:space:]]*$' | grep -v 'Cannot export local symbol' || true
     test -x "$exe"
 }
 

@@ -81,8 +81,8 @@ case $target in
     *)
         test -d "$root/Scripts/fuzz/corpus/$target" || { echo "unknown target $target (targets: $targets)" >&2; exit 2; }
         # Rebuild when a source is newer than the executable.
-        if [ ! -x "$exe" ] || [ -n "$(find "$root/Sources" "$root/Scripts/fuzz" -newer "$exe" -name '*.[ch]*' | head -1)" ] \
-            || [ -n "$(find "$root/Sources" "$root/Scripts/fuzz" -newer "$exe" -name '*.swift' | head -1)" ]; then
+        if [ ! -x "$exe" ] || [ -n "$(find "$root/Sources" "$root/Scripts/fuzz" -newer "$exe" \
+            \( -name '*.swift' -o -name '*.c' -o -name '*.h' -o -name '*.modulemap' \) | head -1)" ]; then
             build_fuzzer
         fi
         run_target "$target" ;;

@@ -3,15 +3,17 @@ import Foundation
 
 extension ImageFile {
     /// Reads a PNG or JPEG as 8-bit RGB (alpha dropped, gray replicated, 16-bit rounded to 8).
-    public static func readRGBImage(_ url: URL) throws -> RGBImage {
-        let decoded = try read(url)
+    /// Images over `limits` are refused before they are decoded (see ``ImageSizeLimits``).
+    public static func readRGBImage(_ url: URL, limits: ImageSizeLimits = .standard) throws -> RGBImage {
+        let decoded = try read(url, limits: limits)
         return try RGBImage(width: decoded.width, height: decoded.height, pixels: decoded.rgb8())
     }
 
     /// Reads a grayscale PNG (8-bit / 255 or 16-bit / 65535) or JPEG as a depth map with values in [0, 1].
-    /// Colour images are rejected with ``ImageIOError/wrongChannelCount(path:channels:expected:)``.
-    public static func readDepthMap(_ url: URL) throws -> DepthMap {
-        let decoded = try read(url)
+    /// Colour images are rejected with ``ImageIOError/wrongChannelCount(path:channels:expected:)``; images over
+    /// `limits` are refused before they are decoded (see ``ImageSizeLimits``).
+    public static func readDepthMap(_ url: URL, limits: ImageSizeLimits = .standard) throws -> DepthMap {
+        let decoded = try read(url, limits: limits)
         return try DepthMap(width: decoded.width, height: decoded.height, values: decoded.gray(path: url.path))
     }
 

@@ -6,18 +6,25 @@ import Foundation
 /// TurboJPEG API (no `longjmp` error handling crosses into Swift).
 public enum ImageFile {
     /// Decodes a PNG (8-bit or 16-bit; gray, gray+alpha, RGB, RGBA, palette) or JPEG (8-bit gray or color) file.
-    public static func read(_ url: URL) throws -> DecodedImage {
+    /// The size in the file's header is checked against `limits` before pixels are allocated.
+    /// - Throws: ``ImageIOError``; ``ImageIOError/imageTooLarge(path:width:height:reason:)`` for an image over `limits`.
+    public static func read(_ url: URL, limits: ImageSizeLimits = .standard) throws -> DecodedImage {
         let path = url.path
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw ImageIOError.cannotRead(path: path, reason: (error as NSError).localizedDescription)
         }
-        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(data, path: path) }
-        if data.starts(with: [0xFF, 0xD8]) { return try decodeJPEG(data, path: path) }
+        return try decode(data, path: path, limits: limits)
+    }
+
+    /// Decodes PNG or JPEG file contents held in memory, as ``read(_:limits:)`` does; `path` names the data in errors.
+    public static func decode(_ data: Data, path: String = "(memory)", limits: ImageSizeLimits = .standard) throws -> DecodedImage {
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(data, path: path, limits: limits) }
+        if data.starts(with: [0xFF, 0xD8]) { return try decodeJPEG(data, path: path, limits: limits) }
         throw ImageIOError.unsupportedFormat(path: path)
     }
 
-    private static func decodePNG(_ data: Data, path: String) throws -> DecodedImage {
+    private static func decodePNG(_ data: Data, path: String, limits: ImageSizeLimits) throws -> DecodedImage {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
@@ -33,6 +40,7 @@ public enum ImageFile {
         if sixteen { format |= png_uint_32(PNG_FORMAT_FLAG_LINEAR) }
         image.format = format
         let (width, height) = (Int(image.width), Int(image.height))
+        try limits.check(width: width, height: height, channels: channels, bitDepth: sixteen ? 16 : 8, path: path)
         let count = width * height * channels
         var samples = [UInt16](repeating: 0, count: count)
         if sixteen {
@@ -52,7 +60,7 @@ public enum ImageFile {
         return withUnsafeBytes(of: &m) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 
-    private static func decodeJPEG(_ data: Data, path: String) throws -> DecodedImage {
+    private static func decodeJPEG(_ data: Data, path: String, limits: ImageSizeLimits) throws -> DecodedImage {
         guard let handle = tjInitDecompress() else { throw ImageIOError.decodeFailed(path: path, reason: "TurboJPEG init failed") }
         defer { tjDestroy(handle) }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
@@ -65,6 +73,7 @@ public enum ImageFile {
         }
         let gray = colorspace == Int32(TJCS_GRAY.rawValue)
         let channels = gray ? 1 : 3
+        try limits.check(width: Int(width), height: Int(height), channels: channels, bitDepth: 8, path: path)
         var pixels = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
         let status = data.withUnsafeBytes { raw in
             pixels.withUnsafeMutableBufferPointer { out in

@@ -42,7 +42,7 @@ build_fuzzer() {
     # ImageIO's `import DepthDiffusion` names the module being built; swiftc ignores it with a warning.
     # The source and object lists are split into words on purpose (repository paths have no spaces).
     # shellcheck disable=SC2046,SC2086
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name DepthDiffusion \
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -swift-version 6 -package-name DepthDiffusion -module-name DepthDiffusion \
         -I "$build/modules/CRuntimeLibraries" -I "$build/modules/CDepthKernels" \
         -I "$root/Sources/CPNG" -I "$root/Sources/CTurboJPEG" \
         $(find "$root/Sources/DepthDiffusion" "$root/Sources/DepthDiffusionImageIO" -name '*.swift' | sort) \

@@ -25,7 +25,7 @@ final class HubDownloadTests: XCTestCase {
 
     override func tearDown() {
         server.stop()
-        server = nil  // XCTest keeps every test case object until the run ends; release the fixture files now
+        server = nil  // XCTest keeps every test case object until the run ends; do not hold the server through it
         try? FileManager.default.removeItem(at: cacheRoot)
     }
 

@@ -10,14 +10,9 @@ final class CLIPTokenizerTests: XCTestCase {
     }
 
     private static let folder = fixtureURL("tokenizer/clip")
-    // Loading the 49408-entry vocabulary once for the whole class.
-    nonisolated(unsafe) private static var shared: CLIPTokenizer?
-    private func tokenizer() throws -> CLIPTokenizer {
-        if let t = Self.shared { return t }
-        let t = try CLIPTokenizer(folder: Self.folder)
-        Self.shared = t
-        return t
-    }
+    // Loading the 49408-entry vocabulary once for the whole class (a static let is initialised once, thread-safely).
+    private static let shared = Result { try CLIPTokenizer(folder: folder) }
+    private func tokenizer() throws -> CLIPTokenizer { try Self.shared.get() }
 
     func testLoadsStableDiffusion2Configuration() throws {
         let t = try tokenizer()

@@ -80,3 +80,13 @@ enum LatentMath {
         return x.map { min(max($0, -s), s) / s }
     }
 }
+
+extension LatentMath {
+    /// The integer training timestep of `timestep`, as diffusers' integer schedulers index `alphas_cumprod`.
+    ///
+    /// - Throws: ``SchedulerError/unknownTimestep(_:)`` for NaN, infinities and values outside `Int`'s range.
+    static func integerTimestep(_ timestep: Double) throws -> Int {
+        guard timestep.isFinite, timestep > -1e15, timestep < 1e15 else { throw SchedulerError.unknownTimestep(timestep) }
+        return Int(timestep)
+    }
+}

@@ -13,10 +13,18 @@ struct CommonOptions: ParsableArguments {
     var json = false
     @Option(help: "CPU cores the cpu backend uses (OpenBLAS threads and kernel workers; default: all).")
     var threads: Int?
+    @Option(help: "How layer weights are held: fp32, fp16 or bf16 (bf16 also multiplies in bf16 on AVX512-BF16).")
+    var precision: WeightPrecision = .fp32
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    /// A binder of seeded random weights (see ``RandomWeightSource``) in the chosen `--precision`.
+    func binder(seed: UInt64, backend: ComputeBackend) -> WeightBinder {
+        benchmarkPrecision.withLock { $0 = precision }
+        return WeightBinder(source: RandomWeightSource(seed: seed), backend: backend, precision: precision)
     }
 
     func makeBackend() throws -> ComputeBackend {
@@ -31,6 +39,11 @@ struct CommonOptions: ParsableArguments {
 
 /// The CPU thread count of the backend the command made (reported in every JSON result).
 let cpuThreads = Atomic<Int>(ProcessInfo.processInfo.activeProcessorCount)
+
+/// The weight precision of the models the command built (reported in every JSON result).
+let benchmarkPrecision = Mutex<WeightPrecision>(.fp32)
+
+extension WeightPrecision: ExpressibleByArgument {}
 
 /// Wall-clock seconds of `body`.
 func measure(_ body: () throws -> Void) rethrows -> Double {
@@ -56,6 +69,7 @@ func printJSON(_ object: [String: Any]) throws {
     object["blas_core"] = OpenBLASLibrary.coreName ?? "not loaded"
     object["blas_core_choice"] = OpenBLASLibrary.coreChoice?.rawValue ?? "not loaded"
     object["peak_rss_bytes"] = peakRSSBytes()
+    object["precision"] = object["precision"] ?? benchmarkPrecision.withLock { $0.rawValue }
     object["threads"] = object["threads"] ?? cpuThreads.load(ordering: .relaxed)
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
     print(String(decoding: data, as: UTF8.self))

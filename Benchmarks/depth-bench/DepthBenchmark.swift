@@ -24,7 +24,7 @@ struct DepthBenchmark: ParsableCommand {
             dpt = try DPTForDepthEstimation(folder: URL(fileURLWithPath: model), backend: backend)
         } else {
             dpt = try DPTForDepthEstimation(config: .dptHybridMidas,
-                                            binder: WeightBinder(source: RandomWeightSource(seed: 7), backend: backend))
+                                            binder: options.binder(seed: 7, backend: backend))
         }
         let (h, w) = dpt.config.imageSize
         let x = try Tensor(shape: [1, 3, h, w], data: benchmarkData(3 * h * w), on: backend)

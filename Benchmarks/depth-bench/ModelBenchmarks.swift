@@ -55,6 +55,9 @@ func reportModelBenchmark(component: String, options: CommonOptions, model: Mode
                      model.width, model.height, batch, best, times.count,
                      times.map { String(format: "%.3f", $0) }.joined(separator: ", "), flops.total / 1e9,
                      flops.total / best / 1e9, Double(peakRSSBytes()) / 1e9))
+        for key in ["relative_l2_error", "max_abs_error_over_max_abs"] {
+            if let value = extra[key] as? Double { print(String(format: "  %@ vs float32: %.3g", key, value)) }
+        }
         for row in profile ?? [] {
             print(String(format: "  %-44@ %6d calls %9.3f s", row["op"] as! String, row["calls"] as! Int, row["seconds"] as! Double))
         }
@@ -70,18 +73,28 @@ struct UNetBenchmark: ParsableCommand {
     @OptionGroup var model: ModelBenchmarkOptions
     @Option(help: "Batch size (2 = one classifier-free-guidance step).")
     var batch: Int = 2
+    @Flag(help: "With --precision fp16/bf16: also run the float32 UNet on the same input and report the relative error.")
+    var compareFp32 = false
 
     func run() throws {
         let backend = try model.makeBackend(options)
         let config = UNet2DConditionConfig.sd2Depth
-        let binder = WeightBinder(source: RandomWeightSource(seed: 1), backend: backend)
+        let binder = options.binder(seed: 1, backend: backend)
         let unet = try UNet2DConditionModel(config: config, weights: binder)
         let (h, w) = (model.height / 8, model.width / 8)
         let sample = try Tensor(shape: [batch, config.inChannels, h, w], data: benchmarkData(batch * config.inChannels * h * w), on: backend)
         let context = try Tensor(shape: [batch, 77, config.crossAttentionDim], data: benchmarkData(batch * 77 * config.crossAttentionDim, seed: 2), on: backend)
         let flops = FlopCount.unet(unet, batch: batch, h: h, w: w, contextLength: 77)
+        var extra: [String: Any] = [:]
+        if compareFp32 {
+            // The same seeded weights in float32, dropped again before the timing.
+            let reference = try UNet2DConditionModel(config: config, weights: WeightBinder(source: RandomWeightSource(seed: 1), backend: backend))
+            let expected = try reference(sample, timestep: 500, context: context).toArray()
+            let actual = try unet(sample, timestep: 500, context: context).toArray()
+            extra = relativeErrors(actual, expected)
+        }
         try reportModelBenchmark(component: "unet", options: options, model: model, batch: batch, backend: backend,
-                                 flops: flops) {
+                                 flops: flops, extra: extra) {
             _ = try unet(sample, timestep: 500, context: context)
         }
     }
@@ -111,7 +124,7 @@ struct VAEDecodeBenchmark: ParsableCommand {
 
     func run() throws {
         let backend = try model.makeBackend(options)
-        let vae = try AutoencoderKL(config: .sd2Depth, weights: WeightBinder(source: RandomWeightSource(seed: 2), backend: backend))
+        let vae = try AutoencoderKL(config: .sd2Depth, weights: options.binder(seed: 2, backend: backend))
         vae.tiling = try vaeOptions.mode()
         let (h, w) = (model.height / 8, model.width / 8)
         let z = try Tensor(shape: [1, 4, h, w], data: benchmarkData(4 * h * w), on: backend)
@@ -132,7 +145,7 @@ struct VAEEncodeBenchmark: ParsableCommand {
 
     func run() throws {
         let backend = try model.makeBackend(options)
-        let vae = try AutoencoderKL(config: .sd2Depth, weights: WeightBinder(source: RandomWeightSource(seed: 2), backend: backend))
+        let vae = try AutoencoderKL(config: .sd2Depth, weights: options.binder(seed: 2, backend: backend))
         vae.tiling = try vaeOptions.mode()
         let image = try Tensor(shape: [1, 3, model.height, model.width], data: benchmarkData(3 * model.height * model.width), on: backend)
         let tiled = vae.usesTiles(height: model.height, width: model.width)
@@ -141,4 +154,16 @@ struct VAEEncodeBenchmark: ParsableCommand {
             _ = try vae.encodeMoments(image)
         }
     }
+}
+
+/// `relative_l2_error` (‖a − e‖ / ‖e‖) and `max_abs_error_over_max_abs` (max |a − e| / max |e|) of `actual` against `expected`.
+func relativeErrors(_ actual: [Float], _ expected: [Float]) -> [String: Any] {
+    var diff = 0.0, norm = 0.0, maxDiff = 0.0, maxValue = 0.0
+    for (a, e) in zip(actual, expected) {
+        let d = Double(a) - Double(e)
+        diff += d * d; norm += Double(e) * Double(e)
+        maxDiff = max(maxDiff, abs(d)); maxValue = max(maxValue, abs(Double(e)))
+    }
+    return ["relative_l2_error": (diff / max(norm, .leastNormalMagnitude)).squareRoot(),
+            "max_abs_error_over_max_abs": maxDiff / max(maxValue, .leastNormalMagnitude)]
 }

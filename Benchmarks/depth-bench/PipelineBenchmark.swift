@@ -21,6 +21,8 @@ struct PipelineBenchmark: ParsableCommand {
     var strength: Double = 0.8
     @Option(help: "A tokenizer folder (vocab.json + merges.txt); the ids only steer the text encoder's work.")
     var tokenizer: String = "Examples/demo/model/tokenizer"
+    @Flag(help: "Build each model when its stage runs and release it after (the pipeline's low-memory mode).")
+    var lowMemory = false
 
     func validate() throws {
         guard width > 0, height > 0, width % 8 == 0, height % 8 == 0 else {
@@ -32,17 +34,23 @@ struct PipelineBenchmark: ParsableCommand {
 
     func run() throws {
         let backend = try options.makeBackend()
+        let precision = options.precision
+        benchmarkPrecision.withLock { $0 = precision }
+        let tokenizer = try CLIPTokenizer(folder: URL(fileURLWithPath: self.tokenizer))
+        @Sendable func random(_ seed: UInt64) -> WeightBinder {
+            WeightBinder(source: RandomWeightSource(seed: seed), backend: backend, precision: precision)
+        }
         var pipeline: DepthToImagePipeline?
         let loadSeconds = try measure {
-            let text = try CLIPTextEncoder(config: .stableDiffusion2,
-                                           binder: WeightBinder(source: RandomWeightSource(seed: 1), backend: backend))
-            let prompts = PromptEncoder(tokenizer: try CLIPTokenizer(folder: URL(fileURLWithPath: tokenizer)), textEncoder: text)
-            let unet = try UNet2DConditionModel(config: .sd2Depth, weights: WeightBinder(source: RandomWeightSource(seed: 2), backend: backend))
-            let vae = try AutoencoderKL(config: .sd2Depth, weights: WeightBinder(source: RandomWeightSource(seed: 3), backend: backend))
-            let dpt = try DPTForDepthEstimation(config: .dptHybridMidas,
-                                                binder: WeightBinder(source: RandomWeightSource(seed: 4), backend: backend))
-            pipeline = try DepthToImagePipeline(backend: backend, prompts: prompts, unet: unet, vae: vae,
-                                                depthEstimator: DPTDepthEstimator(model: dpt, processor: DPTImageProcessor()))
+            pipeline = try DepthToImagePipeline(
+                backend: backend, lowMemory: lowMemory, unetConfig: .sd2Depth, vaeConfig: .sd2Depth,
+                prompts: { PromptEncoder(tokenizer: tokenizer, textEncoder: try CLIPTextEncoder(config: .stableDiffusion2, binder: random(1))) },
+                unet: { try UNet2DConditionModel(config: .sd2Depth, weights: random(2)) },
+                vae: { try AutoencoderKL(config: .sd2Depth, weights: random(3)) },
+                depthEstimator: {
+                    DPTDepthEstimator(model: try DPTForDepthEstimation(config: .dptHybridMidas, binder: random(4)),
+                                      processor: DPTImageProcessor())
+                })
         }
         guard let pipeline else { return }
         // A smooth seeded picture: gradients plus noise, so the depth estimator sees structure.
@@ -79,13 +87,14 @@ struct PipelineBenchmark: ParsableCommand {
             try printJSON([
                 "component": "pipeline", "backend": backend.name, "device": backend.deviceDescription,
                 "width": width, "height": height, "steps": steps, "strength": strength, "denoising_steps": denoisingSteps,
-                "precision": "fp32", "load_seconds": loadSeconds, "seconds": totals, "total_seconds": totals[best],
+                "precision": options.precision.rawValue, "low_memory": lowMemory, "load_seconds": loadSeconds, "seconds": totals, "total_seconds": totals[best],
                 "min_seconds": totals[best], "stage_seconds": stages,
             ])
         } else {
             print("pipeline on \(backend.name) — \(backend.deviceDescription)")
-            print(String(format: "%dx%d, %d steps at strength %.2f (%d denoising steps); models built in %.1f s",
-                         width, height, steps, strength, denoisingSteps, loadSeconds))
+            print(String(format: "%dx%d, %d steps at strength %.2f (%d denoising steps), %@ weights%@; models built in %.1f s",
+                         width, height, steps, strength, denoisingSteps, precision.rawValue,
+                         lowMemory ? ", low-memory mode" : "", loadSeconds))
             print(String(format: "total: min %.2f s over %d runs (%@)", totals[best], totals.count,
                          totals.map { String(format: "%.2f", $0) }.joined(separator: ", ")))
             for key in ["text_encoding", "depth", "vae_encode", "denoising", "vae_decode"] {

@@ -118,6 +118,23 @@ final class ProfilingBackend: ComputeBackend {
         }
     }
 
+    func makeWeight16(_ data: WeightData, rows: Int, cols: Int, precision: WeightPrecision) throws -> DeviceBuffer {
+        try inner.makeWeight16(data, rows: rows, cols: cols, precision: precision)
+    }
+    func widen16(_ weight: DeviceBuffer, output: DeviceBuffer) throws {
+        try timed("widen16") { try inner.widen16(weight, output: output) }
+    }
+    func linear16(_ d: GEMMDescriptor, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                  output: DeviceBuffer) throws {
+        counts.withLock { $0.flops += d.flops }
+        try timed("linear16") { try inner.linear16(d, x: x, weight: weight, bias: bias, output: output) }
+    }
+    func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                  output: DeviceBuffer) throws {
+        counts.withLock { $0.flops += d.flops }
+        try timed("conv2d16") { try inner.conv2d16(d, input: input, weight: weight, bias: bias, output: output) }
+    }
+
     /// Rows sorted by time: `{op, calls, seconds}`.
     func report() -> [[String: Any]] {
         seconds.sorted { $0.value > $1.value }.map { ["op": $0.key, "calls": calls[$0.key] ?? 0, "seconds": $0.value] }

@@ -21,7 +21,7 @@ struct TextEncoderBenchmark: ParsableCommand {
         config.numHiddenLayers = layers
         var encoder: CLIPTextEncoder?
         let loadSeconds = try measure {
-            encoder = try CLIPTextEncoder(config: config, binder: WeightBinder(source: RandomWeightSource(seed: 1), backend: backend))
+            encoder = try CLIPTextEncoder(config: config, binder: options.binder(seed: 1, backend: backend))
         }
         guard let encoder else { return }
         // Like a prompt and the empty negative prompt: bos, words, eos, then pad id 0.

@@ -16,8 +16,15 @@ struct ModelOptions: ParsableArguments {
     var tokenizer: String?
     @Option(help: "Single-file --model without depth_model.*: a DPT folder, a diffusers model folder or a Hugging Face cache id such as Intel/dpt-hybrid-midas.")
     var depthModel: String?
+    @Option(help: "How layer weights are held in memory: fp32 (default, exact), fp16 or bf16 (half the memory; bf16 also multiplies in bf16 on CPUs with AVX512-BF16). See DOCS for the error of each.")
+    var precision: WeightPrecision = .fp32
+    @Flag(help: "Load each model when its stage runs and release it after (much less memory, slower when generating several images).")
+    var lowMemory = false
 
     func validate() throws {
+        if isSingleFile && lowMemory {
+            throw ValidationError("--low-memory applies to a model folder or repository id; a single-file checkpoint is loaded whole")
+        }
         if !isSingleFile && (config != nil || tokenizer != nil || depthModel != nil) {
             throw ValidationError("--config, --tokenizer and --depth-model apply to a single-file --model (.ckpt or .safetensors), not to a model folder")
         }
@@ -35,12 +42,15 @@ struct ModelOptions: ParsableArguments {
             return try DepthToImagePipeline(checkpoint: URL(fileURLWithPath: model), backend: backend,
                                             options: SingleFileOptions(configFolder: config.map { URL(fileURLWithPath: $0) },
                                                                        tokenizerFolder: tokenizer.map { URL(fileURLWithPath: $0) },
-                                                                       depthModel: depthModel))
+                                                                       depthModel: depthModel, precision: precision))
         }
         let hub = HubClient()
         hub.progress = HubProgressBar().report
         hub.notice = note
         let folder = try ModelFolder.locate(model, revision: revision, variant: variant, client: hub)
-        return try DepthToImagePipeline(modelFolder: folder, backend: backend, variant: variant)
+        return try DepthToImagePipeline(modelFolder: folder, backend: backend,
+                                        options: PipelineOptions(precision: precision, lowMemory: lowMemory, variant: variant))
     }
 }
+
+extension WeightPrecision: ExpressibleByArgument {}

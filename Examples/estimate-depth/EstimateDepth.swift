@@ -16,7 +16,8 @@ struct EstimateDepth: ParsableCommand {
     @Option(help: "A diffusers stable-diffusion-2-depth folder (uses depth_estimator/ and feature_extractor/), or a Hugging Face repository id (org/name), found in the Hugging Face cache or downloaded into it, or a single-file checkpoint in the original layout (uses depth_model.*).")
     var model: String
     @Option(help: "With a repository id: the branch, tag or commit.") var revision: String = "main"
-    @Option(help: "With a repository id: the weights variant to download, e.g. fp16.") var variant: String?
+    @Option(help: "The weights variant to load (and, with a repository id, download), e.g. fp16.") var variant: String?
+    @Option(help: "How layer weights are held in memory: fp32 (default, exact), fp16 or bf16.") var precision: WeightPrecision = .fp32
     @Option(help: "Single-file --model: a diffusers folder with the model's configurations (default: built-in stable-diffusion-2-depth).")
     var config: String?
     @Option(help: "Single-file --model without depth_model.*: a DPT folder, a diffusers model folder or a Hugging Face cache id.")
@@ -40,14 +41,14 @@ struct EstimateDepth: ParsableCommand {
             if isSingleFile {
                 estimator = try DPTDepthEstimator(checkpoint: URL(fileURLWithPath: model), backend: compute,
                                                   options: SingleFileOptions(configFolder: config.map { URL(fileURLWithPath: $0) },
-                                                                             depthModel: depthModel))
+                                                                             depthModel: depthModel, precision: precision))
             } else {
                 let hub = HubClient()
                 hub.progress = HubProgressBar().report
                 hub.notice = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
                 let folder = try ModelFolder.locate(model, revision: revision, variant: variant,
                                                     components: PipelineFiles.depthComponents, client: hub)
-                estimator = try DPTDepthEstimator(pipelineFolder: folder, backend: compute, variant: variant)
+                estimator = try DPTDepthEstimator(pipelineFolder: folder, backend: compute, variant: variant, precision: precision)
             }
             let start = Date()
             if stop.isStopRequested { throw PipelineError.cancelled }
@@ -67,3 +68,5 @@ struct EstimateDepth: ParsableCommand {
         }
     }
 }
+
+extension WeightPrecision: ExpressibleByArgument {}

@@ -16,4 +16,8 @@ public enum BackendCapability: String, CaseIterable, Sendable {
     /// addition applied by the GEMM to its output. Fallback: ``ComputeBackend/gemm(_:a:b:bias:c:)``,
     /// then ``ComputeBackend/unary(_:count:input:output:)`` and ``ComputeBackend/binary(_:_:a:b:output:)``.
     case gemmEpilogue
+    /// ``ComputeBackend/makeWeight16(_:rows:cols:precision:)`` and the kernels that read its buffers:
+    /// weights of linear and convolution layers held in 16 bits (``WeightPrecision/fp16`` or
+    /// ``WeightPrecision/bf16``). Fallback: the weights are kept in float32 (``WeightBinder`` asks).
+    case weights16
 }

@@ -22,7 +22,8 @@ public protocol DeviceBuffer: AnyObject, Sendable {
 ///
 /// Kernels receive buffers and a descriptor whose sizes were already checked by the front end,
 /// so an implementation only computes. All data is float32, row-major and contiguous unless a
-/// descriptor gives strides. Every output buffer is distinct from every input buffer.
+/// descriptor gives strides (16-bit weights of ``BackendCapability/weights16`` are the one exception, read
+/// only by their own kernels). Every output buffer is distinct from every input buffer.
 ///
 /// To add a backend, implement the mandatory kernels in a new folder under `Backends/`, register it
 /// in ``BackendKind``, and add one line to the conformance suite's backend list.
@@ -42,6 +43,8 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func download(_ buffer: DeviceBuffer, offset: Int, into destination: UnsafeMutableBufferPointer<Float>) throws
     /// Waits until all work submitted so far has finished.
     func synchronize() throws
+    /// Returns cached, currently unused memory (buffer pools) to the system. The default does nothing.
+    func releaseCachedMemory()
 
     // MARK: Linear algebra
 
@@ -121,11 +124,35 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// `C = activation(alpha · op(A) op(B) + beta · C + bias) + residual`.
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
               residual: DeviceBuffer?, c: DeviceBuffer) throws
+
+    /// ``BackendCapability/weights16``: a `[rows, cols]` weight matrix (a Linear weight `[out, in]`, or a
+    /// convolution weight `[outC, inC·kH·kW]`) held in `precision` (``WeightPrecision/fp16`` or
+    /// ``WeightPrecision/bf16``), rounded to nearest (ties to even) from `data`, which holds `rows · cols`
+    /// elements. Data already in `precision` is kept bit for bit. The buffer's `count` is `rows · cols`;
+    /// only ``widen16(_:output:)``, ``linear16(_:x:weight:bias:output:)`` and
+    /// ``conv2d16(_:input:weight:bias:output:)`` read it.
+    func makeWeight16(_ data: WeightData, rows: Int, cols: Int, precision: WeightPrecision) throws -> DeviceBuffer
+
+    /// ``BackendCapability/weights16``: the float32 values of a 16-bit weight, row-major `[rows, cols]`,
+    /// written to `output` (`rows · cols` elements).
+    func widen16(_ weight: DeviceBuffer, output: DeviceBuffer) throws
+
+    /// ``BackendCapability/weights16``: `output [rows, out] = x [rows, in] · weightᵀ + bias` with a 16-bit
+    /// `weight` of `[out, in]` (`d` has `m` = rows, `n` = out, `k` = in, `transposeB`, and the bias mode).
+    func linear16(_ d: GEMMDescriptor, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                  output: DeviceBuffer) throws
+
+    /// ``BackendCapability/weights16``: ``conv2d(_:input:weight:bias:output:)`` with a 16-bit weight made
+    /// from the `[outC, inC, kH, kW]` kernel as `[outC, inC·kH·kW]`.
+    func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                  output: DeviceBuffer) throws
 }
 
 // Defaults of the optional capabilities: nothing is claimed, and the kernels, which the front end
 // never calls on a backend that does not claim them, throw.
 extension ComputeBackend {
+    public func releaseCachedMemory() {}
+
     public func supports(_ capability: BackendCapability) -> Bool { false }
 
     public func groupNormSiLU(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?, beta: DeviceBuffer?,
@@ -140,5 +167,23 @@ extension ComputeBackend {
     public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
                      residual: DeviceBuffer?, c: DeviceBuffer) throws {
         throw TensorError.unsupported(operation: BackendCapability.gemmEpilogue.rawValue, backend: name)
+    }
+
+    public func makeWeight16(_ data: WeightData, rows: Int, cols: Int, precision: WeightPrecision) throws -> DeviceBuffer {
+        throw TensorError.unsupported(operation: BackendCapability.weights16.rawValue, backend: name)
+    }
+
+    public func widen16(_ weight: DeviceBuffer, output: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.weights16.rawValue, backend: name)
+    }
+
+    public func linear16(_ d: GEMMDescriptor, x: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                         output: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.weights16.rawValue, backend: name)
+    }
+
+    public func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
+                         output: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.weights16.rawValue, backend: name)
     }
 }

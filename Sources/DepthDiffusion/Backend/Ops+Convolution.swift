@@ -12,10 +12,12 @@ public struct Padding2D: Equatable, Sendable {
 }
 
 extension ComputeBackend {
-    /// PyTorch `conv2d` of an NCHW input with an `[outC, inC, kH, kW]` weight (dilation 1, groups 1).
+    /// PyTorch `conv2d` of an NCHW input with an `[outC, inC, kH, kW]` weight (dilation 1, groups 1). A 16-bit
+    /// `weight` (``Tensor/storage``) runs on ``ComputeBackend/conv2d16(_:input:weight:bias:output:)``.
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
                        padding: Padding2D = .zero) throws -> Tensor {
-        try requireOwned("conv2d", x, weight, bias)
+        try requireOwned("conv2d", x, bias)
+        try requireWeight("conv2d", weight)
         guard x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
             throw TensorError.shapeMismatch(operation: "conv2d", detail: "input \(x.shape), weight \(weight.shape)")
         }
@@ -35,7 +37,12 @@ extension ComputeBackend {
             throw TensorError.shapeMismatch(operation: "conv2d", detail: "bias \(bias.shape) for \(d.outChannels) channels")
         }
         let out = try Tensor(uninitializedShape: [d.batch, d.outChannels, d.outHeight, d.outWidth], on: self)
-        if out.count > 0 { try conv2d(d, input: x.buffer, weight: weight.buffer, bias: bias?.buffer, output: out.buffer) }
+        guard out.count > 0 else { return out }
+        if weight.storage == .fp32 {
+            try conv2d(d, input: x.buffer, weight: weight.buffer, bias: bias?.buffer, output: out.buffer)
+        } else {
+            try conv2d16(d, input: x.buffer, weight: weight.buffer, bias: bias?.buffer, output: out.buffer)
+        }
         return out
     }
 

@@ -1,8 +1,24 @@
 // Tensor-level matrix products: validation and output allocation over ``ComputeBackend/gemm``.
 
 extension ComputeBackend {
+    /// Checks that every tensor lives on this backend and holds float32 elements.
     func requireOwned(_ op: String, _ tensors: Tensor?...) throws {
-        for t in tensors where t != nil && t!.backend !== self { throw TensorError.backendMismatch(operation: op) }
+        for case let t? in tensors {
+            guard t.backend === self else { throw TensorError.backendMismatch(operation: op) }
+            guard t.storage == .fp32 else {
+                throw TensorError.invalidArgument(operation: op,
+                    detail: "a \(t.storage.rawValue) tensor \(t.shape); 16-bit tensors are weights for linear and conv2d only")
+            }
+        }
+    }
+
+    /// Checks the weight of a linear or convolution layer: on this backend, float32 or (when the backend
+    /// claims ``BackendCapability/weights16``) 16-bit.
+    func requireWeight(_ op: String, _ weight: Tensor) throws {
+        guard weight.backend === self else { throw TensorError.backendMismatch(operation: op) }
+        guard weight.storage == .fp32 || supports(.weights16) else {
+            throw TensorError.unsupported(operation: BackendCapability.weights16.rawValue, backend: name)
+        }
     }
 
     /// Batched matrix product of `[..., m, k]` and `[..., k, n]` (either side may be a plain matrix,
@@ -36,10 +52,12 @@ extension ComputeBackend {
     /// `activation(x · weightᵀ + bias) + residual`.
     ///
     /// A backend that claims ``BackendCapability/gemmEpilogue`` applies the activation and the residual
-    /// inside its GEMM; any other backend runs them as separate elementwise kernels.
+    /// inside its GEMM; any other backend runs them as separate elementwise kernels. A 16-bit `weight`
+    /// (``Tensor/storage``) runs on ``ComputeBackend/linear16(_:x:weight:bias:output:)``.
     public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, activation: UnaryOp? = nil,
                        residual: Tensor? = nil) throws -> Tensor {
-        try requireOwned("linear", x, weight, bias, residual)
+        try requireOwned("linear", x, bias, residual)
+        try requireWeight("linear", weight)
         guard weight.rank == 2, let inFeatures = x.shape.last, inFeatures == weight.shape[1] else {
             throw TensorError.shapeMismatch(operation: "linear", detail: "input \(x.shape), weight \(weight.shape)")
         }
@@ -56,6 +74,11 @@ extension ComputeBackend {
         guard out.count > 0 else { return out }
         let d = GEMMDescriptor(m: rows, n: outFeatures, k: inFeatures, transposeB: true,
                                bias: bias == nil ? .none : .perColumn)
+        if weight.storage != .fp32 {
+            try linear16(d, x: x.buffer, weight: weight.buffer, bias: bias?.buffer, output: out.buffer)
+            let activated = try activation.map { try apply($0, out) } ?? out
+            return try residual.map { try add(activated, $0) } ?? activated
+        }
         let fused = (activation != nil || residual != nil) && supports(.gemmEpilogue)
         if fused {
             try gemm(d, a: x.buffer, b: weight.buffer, bias: bias?.buffer, activation: activation,

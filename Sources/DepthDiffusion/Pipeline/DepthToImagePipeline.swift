@@ -20,74 +20,146 @@ public final class DepthToImagePipeline: Sendable {
     public let backend: ComputeBackend
     /// The model folder the pipeline was loaded from; `nil` when it was assembled from components.
     public let folder: ModelFolder?
-    public let prompts: PromptEncoder
-    public let unet: UNet2DConditionModel
-    public let vae: AutoencoderKL
-    public let depthEstimator: DPTDepthEstimator
+    /// How the pipeline holds its models (precision, low-memory mode, variant).
+    public let options: PipelineOptions
+    /// The UNet's configuration (known without loading the UNet).
+    public let unetConfig: UNet2DConditionConfig
+    /// The VAE's configuration (known without loading the VAE).
+    public let vaeConfig: AutoencoderKLConfig
     /// The model's scheduler configuration (`scheduler_config.json`).
     public let schedulerConfig: SchedulerConfig
     /// The model's scheduler class, as a ``SchedulerKind``.
     public let defaultScheduler: SchedulerKind
+    private let promptComponent: PipelineComponent<PromptEncoder>
+    private let unetComponent: PipelineComponent<UNet2DConditionModel>
+    private let vaeComponent: PipelineComponent<AutoencoderKL>
+    private let depthComponent: PipelineComponent<DPTDepthEstimator>
     /// Held for the whole of a ``generate(_:schedulerConfig:progress:)`` call.
     private let running = Mutex(())
 
-    /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend`.
+    /// The tokenizer and text encoder. In low-memory mode (``PipelineOptions/lowMemory``) every access loads
+    /// the text encoder from its files; the others below likewise.
+    public var prompts: PromptEncoder { get throws { try promptComponent.get() } }
+    /// The denoising UNet.
+    public var unet: UNet2DConditionModel { get throws { try unetComponent.get() } }
+    /// The VAE. Its tiling settings persist only while the pipeline keeps it loaded (the default).
+    public var vae: AutoencoderKL { get throws { try vaeComponent.get() } }
+    /// The depth estimator (DPT-Hybrid and its preprocessing).
+    public var depthEstimator: DPTDepthEstimator { get throws { try depthComponent.get() } }
+
+    /// In low-memory mode the VAE works in tiles on images of more pixels than this (512x512) that are larger
+    /// than one tile (768 pixels for stable-diffusion-2-depth), instead of above 1024x1024.
+    public static let lowMemoryTilingPixels = 512 * 512
+
+    /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend` in float32.
     public convenience init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
-        let folder = try ModelFolder(url: url, variant: variant)
-        let prompts = try PromptEncoder(tokenizer: CLIPTokenizer(folder: folder.folder("tokenizer")),
-                                        textEncoder: Self.textEncoder(folder, backend))
-        let unetBinder = WeightBinder(source: try folder.weights("unet"), backend: backend)
-        let unet = try UNet2DConditionModel(config: UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json")),
-                                            weights: unetBinder)
-        try unetBinder.finish()
-        let vaeBinder = WeightBinder(source: try folder.weights("vae"), backend: backend)
-        let vae = try AutoencoderKL(config: AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json")), weights: vaeBinder)
-        try vaeBinder.finish()
-        let depthEstimator = try DPTDepthEstimator(pipelineFolder: url, backend: backend, variant: variant)
+        try self.init(modelFolder: url, backend: backend, options: PipelineOptions(variant: variant))
+    }
+
+    /// Loads a diffusers `stable-diffusion-2-depth` folder onto `backend` as `options` says: every model now
+    /// (the default), or, in low-memory mode, only the configurations and safetensors headers now (so that a
+    /// broken folder is reported at once) and each model when its stage runs.
+    public convenience init(modelFolder url: URL, backend: ComputeBackend, options: PipelineOptions) throws {
+        let folder = try ModelFolder(url: url, variant: options.variant)
+        let (keep, precision) = (!options.lowMemory, options.precision)
+        let unetConfig = try UNet2DConditionConfig(contentsOf: folder.file("unet", "config.json"))
+        let vaeConfig = try AutoencoderKLConfig(contentsOf: folder.file("vae", "config.json"))
+        let tokenizer = try CLIPTokenizer(folder: folder.folder("tokenizer"))
+        _ = try folder.file("text_encoder", "config.json")
+        if options.lowMemory {
+            for component in ["unet", "vae", "text_encoder", "depth_estimator"] { _ = try folder.weights(component) }
+        }
+        let prompts = try PipelineComponent(keep: keep) {
+            PromptEncoder(tokenizer: tokenizer, textEncoder: try CLIPTextEncoder(folder: folder.folder("text_encoder"), backend: backend,
+                                                                                variant: options.variant, precision: precision))
+        }
+        let unet = try PipelineComponent(keep: keep) {
+            try Self.bind(folder.weights("unet"), backend, precision) { try UNet2DConditionModel(config: unetConfig, weights: $0) }
+        }
+        let vae = try PipelineComponent(keep: keep) {
+            let vae = try Self.bind(folder.weights("vae"), backend, precision) { try AutoencoderKL(config: vaeConfig, weights: $0) }
+            if options.lowMemory { vae.automaticTilingPixels = Self.lowMemoryTilingPixels }
+            return vae
+        }
+        let depth = try PipelineComponent(keep: keep) {
+            try DPTDepthEstimator(pipelineFolder: url, backend: backend, variant: options.variant, precision: precision)
+        }
         let schedulerFile = try folder.file("scheduler", "scheduler_config.json")
         let schedulerConfig = try SchedulerConfig(contentsOf: schedulerFile)
-        try self.init(backend: backend, prompts: prompts, unet: unet, vae: vae, depthEstimator: depthEstimator,
-                      schedulerConfig: schedulerConfig,
+        try self.init(backend: backend, options: options, unetConfig: unetConfig, vaeConfig: vaeConfig, prompts: prompts,
+                      unet: unet, vae: vae, depthEstimator: depth, schedulerConfig: schedulerConfig,
                       defaultScheduler: Self.schedulerKind(schedulerConfig, file: schedulerFile.path), folder: folder)
     }
 
     /// Assembles a pipeline from loaded components (all on `backend`), e.g. models built from presets with
-    /// weights from another source.
+    /// weights from another source. They stay loaded.
     ///
     /// - Throws: ``ConfigError/inconsistent(component:detail:)`` when the UNet does not take the VAE's latent
     ///   channels plus the depth channel.
     public convenience init(backend: ComputeBackend, prompts: PromptEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL,
                             depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig = .stableDiffusion2Depth,
                             defaultScheduler: SchedulerKind = .pndm) throws {
-        try self.init(backend: backend, prompts: prompts, unet: unet, vae: vae, depthEstimator: depthEstimator,
+        try self.init(backend: backend, options: PipelineOptions(), unetConfig: unet.config, vaeConfig: vae.config,
+                      prompts: PipelineComponent(resident: prompts), unet: PipelineComponent(resident: unet),
+                      vae: PipelineComponent(resident: vae), depthEstimator: PipelineComponent(resident: depthEstimator),
                       schedulerConfig: schedulerConfig, defaultScheduler: defaultScheduler, folder: nil)
     }
 
-    private init(backend: ComputeBackend, prompts: PromptEncoder, unet: UNet2DConditionModel, vae: AutoencoderKL,
-                 depthEstimator: DPTDepthEstimator, schedulerConfig: SchedulerConfig, defaultScheduler: SchedulerKind,
-                 folder: ModelFolder?) throws {
-        guard unet.config.inChannels == vae.config.latentChannels + 1 else {
+    /// Assembles a pipeline from functions that build its components on `backend`: called once now, or, with
+    /// `lowMemory`, each time a stage needs the component (which is released after the stage). The functions
+    /// choose the weight precision; `unetConfig` and `vaeConfig` must be those of the models they build.
+    ///
+    /// - Throws: ``ConfigError/inconsistent(component:detail:)`` when the UNet does not take the VAE's latent
+    ///   channels plus the depth channel; whatever the functions throw when the models are built now.
+    public convenience init(backend: ComputeBackend, lowMemory: Bool, unetConfig: UNet2DConditionConfig,
+                            vaeConfig: AutoencoderKLConfig, schedulerConfig: SchedulerConfig = .stableDiffusion2Depth,
+                            defaultScheduler: SchedulerKind = .pndm,
+                            prompts: @escaping @Sendable () throws -> PromptEncoder,
+                            unet: @escaping @Sendable () throws -> UNet2DConditionModel,
+                            vae: @escaping @Sendable () throws -> AutoencoderKL,
+                            depthEstimator: @escaping @Sendable () throws -> DPTDepthEstimator) throws {
+        let keep = !lowMemory
+        try self.init(backend: backend, options: PipelineOptions(lowMemory: lowMemory), unetConfig: unetConfig,
+                      vaeConfig: vaeConfig, prompts: PipelineComponent(keep: keep, load: prompts),
+                      unet: PipelineComponent(keep: keep, load: unet),
+                      vae: PipelineComponent(keep: keep) {
+                          let model = try vae()
+                          if lowMemory { model.automaticTilingPixels = Self.lowMemoryTilingPixels }
+                          return model
+                      },
+                      depthEstimator: PipelineComponent(keep: keep, load: depthEstimator),
+                      schedulerConfig: schedulerConfig, defaultScheduler: defaultScheduler, folder: nil)
+    }
+
+    private init(backend: ComputeBackend, options: PipelineOptions, unetConfig: UNet2DConditionConfig,
+                 vaeConfig: AutoencoderKLConfig, prompts: PipelineComponent<PromptEncoder>,
+                 unet: PipelineComponent<UNet2DConditionModel>, vae: PipelineComponent<AutoencoderKL>,
+                 depthEstimator: PipelineComponent<DPTDepthEstimator>, schedulerConfig: SchedulerConfig,
+                 defaultScheduler: SchedulerKind, folder: ModelFolder?) throws {
+        guard unetConfig.inChannels == vaeConfig.latentChannels + 1 else {
             throw ConfigError.inconsistent(component: "unet",
-                detail: "the UNet takes \(unet.config.inChannels) channels but depth-to-image needs latent channels + 1 = \(vae.config.latentChannels + 1); is this a depth model?")
+                detail: "the UNet takes \(unetConfig.inChannels) channels but depth-to-image needs latent channels + 1 = \(vaeConfig.latentChannels + 1); is this a depth model?")
         }
         self.backend = backend
         self.folder = folder
-        self.prompts = prompts
-        self.unet = unet
-        self.vae = vae
-        self.depthEstimator = depthEstimator
+        self.options = options
+        self.unetConfig = unetConfig
+        self.vaeConfig = vaeConfig
+        promptComponent = prompts
+        unetComponent = unet
+        vaeComponent = vae
+        depthComponent = depthEstimator
         self.schedulerConfig = schedulerConfig
         self.defaultScheduler = defaultScheduler
     }
 
-    private static func textEncoder(_ folder: ModelFolder, _ backend: ComputeBackend) throws -> CLIPTextEncoder {
-        let weights = try folder.weights("text_encoder")
-        let config = try CLIPTextConfig(url: folder.file("text_encoder", "config.json"))
-        let binder = WeightBinder(source: weights, backend: backend)
-        let prefixed = weights.entries["text_model.embeddings.token_embedding.weight"] != nil
-        let encoder = try CLIPTextEncoder(config: config, binder: prefixed ? binder.scope("text_model") : binder)
-        try binder.finish(ignoringUnused: CLIPTextEncoder.isIgnoredBuffer)
-        return encoder
+    /// Builds a model from `source` and checks that every weight was used.
+    private static func bind<Model>(_ source: WeightSource, _ backend: ComputeBackend, _ precision: WeightPrecision,
+                                    _ build: (WeightBinder) throws -> Model) throws -> Model {
+        let binder = WeightBinder(source: source, backend: backend, precision: precision)
+        let model = try build(binder)
+        try binder.finish()
+        return model
     }
 
     /// Maps `_class_name` of `scheduler_config.json` to a scheduler kind (PNDM when absent).
@@ -129,10 +201,10 @@ public final class DepthToImagePipeline: Sendable {
         let generator = request.randomSource.make(seed: request.seed)
         let guidance = request.guidanceScale > 1
         let n = request.imagesPerPrompt
-        let scale = vae.config.scaleFactor
+        let scale = vaeConfig.scaleFactor
 
         // 1. Prompt embeddings: cat([negative, positive]) with guidance.
-        let context = try timed(&timings.textEncoding) {
+        let context = try stage(&timings.textEncoding) {
             try prompts.guidanceBatch(prompt: request.promptEmbeddings.map { .embeddings($0) } ?? .text(request.prompt),
                                       negativePrompt: request.negativePromptEmbeddings.map { .embeddings($0) }
                                         ?? request.negativePrompt.map { .text($0) },
@@ -142,7 +214,7 @@ public final class DepthToImagePipeline: Sendable {
 
         // 2. Depth from the original image (or the user's map), resized to latent size and normalised.
         let (latentH, latentW) = (request.image.height / scale, request.image.width / scale)
-        let (raw, depth) = try timed(&timings.depth) { try prepareDepth(request, latentH: latentH, latentW: latentW) }
+        let (raw, depth) = try stage(&timings.depth) { try prepareDepth(request, latentH: latentH, latentW: latentW) }
 
         // 3. The image, floored to multiples of the VAE scale factor, in [-1, 1].
         let (width, height) = (request.image.width - request.image.width % scale, request.image.height - request.image.height % scale)
@@ -159,7 +231,8 @@ public final class DepthToImagePipeline: Sendable {
         }
 
         // 5. Latents: posterior sample (first draw), scaled, repeated, noised (second draw).
-        var latents = try timed(&timings.vaeEncode) { () -> [Float] in
+        var latents = try stage(&timings.vaeEncode) { () -> [Float] in
+            let vae = try self.vae
             let posterior = try vae.encode(pixels)
             let noise = try Tensor(shape: posterior.mean.shape, data: generator.normal(count: posterior.mean.count), on: backend)
             let sample = try backend.affine(posterior.sample(noise: noise), scale: vae.scalingFactor)
@@ -167,33 +240,36 @@ public final class DepthToImagePipeline: Sendable {
             guard one.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteOutput(component: "VAE encoder") }
             return Array([[Float]](repeating: one, count: n).joined())
         }
-        let latentShape = [n, vae.config.latentChannels, height / scale, width / scale]
+        let latentShape = [n, vaeConfig.latentChannels, height / scale, width / scale]
         latents = try scheduler.addNoise(original: latents, noise: generator.normal(count: latents.count), timestep: first)
 
         // 6. Denoising loop.
         let depthBatch = try backend.concat([Tensor](repeating: depth, count: (guidance ? 2 : 1) * n), axis: 0)
         let start = DispatchTime.now().uptimeNanoseconds
-        for (i, t) in timesteps.enumerated() {
-            let scaled = try scheduler.scaleModelInput(latents, timestep: t)
-            let x = try Tensor(shape: latentShape, data: scaled, on: backend)
-            let input = try backend.concat([guidance ? backend.concat([x, x], axis: 0) : x, depthBatch], axis: 1)
-            let prediction = try unet(input, timestep: Float(t), context: context)
-            var eps = prediction
-            if guidance {
-                let halves = try backend.chunk(prediction, 2, axis: 0)
-                eps = try backend.add(halves[0], backend.affine(backend.sub(halves[1], halves[0]), scale: request.guidanceScale))
-            }
-            latents = try scheduler.step(modelOutput: eps.toArray(), timestep: t, sample: latents, generator: generator)
-            guard latents.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteLatents(step: i + 1, totalSteps: timesteps.count) }
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            timings.denoising = elapsed
-            if let progress, !progress(DepthToImageProgress(step: i + 1, totalSteps: timesteps.count, timestep: t, elapsed: elapsed)) {
-                throw PipelineError.cancelled
+        try stage(&timings.denoising) {
+            let unet = try self.unet
+            for (i, t) in timesteps.enumerated() {
+                let scaled = try scheduler.scaleModelInput(latents, timestep: t)
+                let x = try Tensor(shape: latentShape, data: scaled, on: backend)
+                let input = try backend.concat([guidance ? backend.concat([x, x], axis: 0) : x, depthBatch], axis: 1)
+                let prediction = try unet(input, timestep: Float(t), context: context)
+                var eps = prediction
+                if guidance {
+                    let halves = try backend.chunk(prediction, 2, axis: 0)
+                    eps = try backend.add(halves[0], backend.affine(backend.sub(halves[1], halves[0]), scale: request.guidanceScale))
+                }
+                latents = try scheduler.step(modelOutput: eps.toArray(), timestep: t, sample: latents, generator: generator)
+                guard latents.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteLatents(step: i + 1, totalSteps: timesteps.count) }
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                if let progress, !progress(DepthToImageProgress(step: i + 1, totalSteps: timesteps.count, timestep: t, elapsed: elapsed)) {
+                    throw PipelineError.cancelled
+                }
             }
         }
 
         // 7. Decode and quantise as diffusers does: (x/2 + 0.5).clamp(0, 1), round(x·255) half to even.
-        let images = try timed(&timings.vaeDecode) { () -> [RGBImage] in
+        let images = try stage(&timings.vaeDecode) { () -> [RGBImage] in
+            let vae = try self.vae
             let z = try Tensor(shape: latentShape, data: latents.map { $0 / vae.scalingFactor }, on: backend)
             let decoded = try vae.decode(z).toArray()
             guard decoded.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteOutput(component: "VAE decoder") }
@@ -251,11 +327,17 @@ public final class DepthToImagePipeline: Sendable {
 
     /// The memory ``generate(_:schedulerConfig:progress:)`` estimates for `request` (see ``GenerationMemoryEstimate``).
     public func memoryEstimate(for request: DepthToImageRequest) -> GenerationMemoryEstimate {
-        let scale = vae.config.scaleFactor
+        let scale = vaeConfig.scaleFactor
         let (width, height) = (request.image.width - request.image.width % scale, request.image.height - request.image.height % scale)
-        return GenerationMemoryEstimate(unet: unet.config, vae: vae.config, width: width, height: height,
-                                        images: request.imagesPerPrompt, guidance: request.guidanceScale > 1,
-                                        vaeTiled: vae.usesTiles(height: height, width: width))
+        let tiled: Bool
+        if options.lowMemory {
+            let tile = VAETileSizes(config: vaeConfig).sampleTile
+            tiled = height * width > Self.lowMemoryTilingPixels && (height > tile || width > tile)
+        } else {
+            tiled = (try? vae.usesTiles(height: height, width: width)) ?? false
+        }
+        return GenerationMemoryEstimate(unet: unetConfig, vae: vaeConfig, width: width, height: height,
+                                        images: request.imagesPerPrompt, guidance: request.guidanceScale > 1, vaeTiled: tiled)
     }
 
     /// Refuses a request whose estimate exceeds its memory limit (or the memory available), before allocating.
@@ -280,9 +362,14 @@ public final class DepthToImagePipeline: Sendable {
         return try Tensor(shape: [1, 3, image.height, image.width], data: values, on: backend)
     }
 
-    private func timed<T>(_ seconds: inout Double, _ body: () throws -> T) rethrows -> T {
+    /// Runs one stage and adds its seconds to `seconds`. In low-memory mode the models the stage loaded are
+    /// released when it returns, and the backend's buffer caches are emptied.
+    private func stage<T>(_ seconds: inout Double, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        defer {
+            seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if options.lowMemory { backend.releaseCachedMemory() }
+        }
         return try body()
     }
 }

@@ -3,6 +3,11 @@
 /// A tensor is a value: operations return new tensors and never modify their inputs, so
 /// reshaping shares the buffer safely. Move data between host and device with
 /// ``init(shape:data:on:)`` / ``toArray()``.
+///
+/// Weights of linear and convolution layers may be held in 16 bits (``storage`` is then
+/// ``WeightPrecision/fp16`` or ``WeightPrecision/bf16``, see ``BackendCapability/weights16``); such a tensor
+/// can be read with ``toArray()`` and used as the weight of ``ComputeBackend/linear(_:weight:bias:activation:residual:)``
+/// and ``ComputeBackend/conv2d(_:weight:bias:stride:padding:)``, and every other operation refuses it.
 public struct Tensor: Sendable {
     /// Sizes of each dimension, outermost first.
     public let shape: [Int]
@@ -10,25 +15,28 @@ public struct Tensor: Sendable {
     public let buffer: DeviceBuffer
     /// The backend that owns ``buffer`` and runs operations on this tensor.
     public let backend: ComputeBackend
+    /// How the elements are stored: ``WeightPrecision/fp32`` for every tensor except 16-bit weights.
+    public let storage: WeightPrecision
 
     /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
     /// Number of dimensions.
     public var rank: Int { shape.count }
 
-    /// Wraps an existing buffer. The buffer must hold at least `shape` elements.
-    public init(shape: [Int], buffer: DeviceBuffer, backend: ComputeBackend) throws {
+    /// Wraps an existing buffer. The buffer must hold at least `shape` elements; `storage` says how (a
+    /// 16-bit buffer comes from ``ComputeBackend/makeWeight16(_:rows:cols:precision:)``).
+    public init(shape: [Int], buffer: DeviceBuffer, backend: ComputeBackend, storage: WeightPrecision = .fp32) throws {
         guard buffer.count >= (try Tensor.elementCount(shape)) else {
             throw TensorError.shapeMismatch(operation: "Tensor",
                                             detail: "buffer of \(buffer.count) elements cannot hold \(shape)")
         }
-        self.shape = shape; self.buffer = buffer; self.backend = backend
+        self.shape = shape; self.buffer = buffer; self.backend = backend; self.storage = storage
     }
 
     /// Allocates an uninitialised tensor on `backend`.
     public init(uninitializedShape shape: [Int], on backend: ComputeBackend) throws {
         let buffer = try backend.makeBuffer(count: max(try Tensor.elementCount(shape), 1))
-        self.shape = shape; self.buffer = buffer; self.backend = backend
+        self.shape = shape; self.buffer = buffer; self.backend = backend; storage = .fp32
     }
 
     /// Uploads host data (row-major, `shape.reduce(1, *)` elements) to `backend`.
@@ -46,12 +54,16 @@ public struct Tensor: Sendable {
         try self.init(shape: shape, data: [Float](repeating: value, count: Tensor.elementCount(shape)), on: backend)
     }
 
-    /// Downloads the elements to the host (waits for pending work).
+    /// Downloads the elements to the host as float32 (waits for pending work). 16-bit weights are widened exactly.
     public func toArray() throws -> [Float] {
         var out = [Float](repeating: 0, count: count)
-        if count > 0 {
-            try out.withUnsafeMutableBufferPointer { try backend.download(buffer, offset: 0, into: $0) }
+        guard count > 0 else { return out }
+        let source: DeviceBuffer
+        if storage == .fp32 { source = buffer } else {
+            source = try backend.makeBuffer(count: count)
+            try backend.widen16(buffer, output: source)
         }
+        try out.withUnsafeMutableBufferPointer { try backend.download(source, offset: 0, into: $0) }
         return out
     }
 
@@ -70,10 +82,10 @@ public struct Tensor: Sendable {
         guard (try Tensor.elementCount(dims, operation: "reshape")) == count else {
             throw TensorError.shapeMismatch(operation: "reshape", detail: "\(shape) -> \(newShape)")
         }
-        return try Tensor(shape: dims, buffer: buffer, backend: backend)
+        return try Tensor(shape: dims, buffer: buffer, backend: backend, storage: storage)
     }
 
-    /// Copies this tensor to another backend (a no-op when it is already there).
+    /// Copies this tensor to another backend (a no-op when it is already there); 16-bit weights arrive as float32.
     public func to(_ other: ComputeBackend) throws -> Tensor {
         if other === backend { return self }
         return try Tensor(shape: shape, data: toArray(), on: other)
@@ -105,7 +117,7 @@ extension Tensor {
 }
 
 extension Tensor: CustomStringConvertible {
-    public var description: String { "Tensor(\(shape), \(backend.name))" }
+    public var description: String { "Tensor(\(shape), \(backend.name)\(storage == .fp32 ? "" : ", \(storage.rawValue)"))" }
 }
 
 /// Row-major strides of a shape.

@@ -110,6 +110,34 @@ public final class SafeTensorsFile: @unchecked Sendable {
         return try body(UnsafeRawBufferPointer(start: base + dataStart + range.lowerBound, count: range.count))
     }
 
+    /// Calls `body` with the tensor's elements as stored (F32 as floats, F16/BF16 as raw bit patterns), then
+    /// releases the file's memory pages of the tensor (`madvise(MADV_DONTNEED)`; a later read maps them again).
+    /// F32 data that is not 4-byte aligned is copied first.
+    /// - Throws: ``SafeTensorsError/unsupportedDType(file:tensor:dtype:)`` for non-float dtypes.
+    public func withWeightData<R>(_ name: String, _ body: (WeightData) throws -> R) throws -> R {
+        let entry = try entry(name)
+        let range = entry.byteRange
+        let start = base + dataStart + range.lowerBound
+        defer { releasePages(start, range.count) }
+        let raw = UnsafeRawBufferPointer(start: start, count: range.count)
+        switch entry.dtype {
+        case .f16: return try body(.float16(raw))
+        case .bf16: return try body(.bfloat16(raw))
+        case .f32 where Int(bitPattern: start) % MemoryLayout<Float>.alignment == 0:
+            return try body(.float32(UnsafeBufferPointer(start: start.assumingMemoryBound(to: Float.self), count: range.count / 4)))
+        default:
+            return try floats(name).withUnsafeBufferPointer { try body(.float32($0)) }
+        }
+    }
+
+    /// Drops the whole pages inside `[start, start + count)` from this process's memory.
+    private func releasePages(_ start: UnsafeRawPointer, _ count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let lo = (Int(bitPattern: start) + page - 1) / page * page, hi = (Int(bitPattern: start) + count) / page * page
+        if hi > lo { madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, Int32(MADV_DONTNEED)) }
+    }
+
     /// A copy of the tensor's bytes exactly as stored, for keeping F16/BF16 (or integer) storage as is.
     public func rawData(_ name: String) throws -> Data {
         try withRawBytes(name) { Data($0) }

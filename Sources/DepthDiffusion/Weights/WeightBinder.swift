@@ -21,26 +21,35 @@ public final class WeightBinder {
     final class State {
         let source: WeightSource
         let backend: ComputeBackend
+        let precision: WeightPrecision
         var used: Set<String> = []
         var missing: [String] = []
         var mismatched: [(name: String, expected: [Int], found: [Int])] = []
         var placeholderElements = 0
-        init(source: WeightSource, backend: ComputeBackend) { self.source = source; self.backend = backend }
+        init(source: WeightSource, backend: ComputeBackend, precision: WeightPrecision) {
+            self.source = source; self.backend = backend
+            self.precision = backend.supports(.weights16) ? precision : .fp32
+        }
     }
 
     private let state: State
     /// The dotted prefix of this scope (empty at the root).
     public let prefix: String
 
-    /// A root binder that uploads tensors from `source` to `backend`.
-    public init(source: WeightSource, backend: ComputeBackend) {
-        state = State(source: source, backend: backend); prefix = ""
+    /// A root binder that uploads tensors from `source` to `backend`, holding the weights of linear and
+    /// convolution layers (``weight(_:shape:)``) in `precision` when the backend claims
+    /// ``BackendCapability/weights16`` (in float32 otherwise).
+    public init(source: WeightSource, backend: ComputeBackend, precision: WeightPrecision = .fp32) {
+        state = State(source: source, backend: backend, precision: precision); prefix = ""
     }
 
     private init(state: State, prefix: String) { self.state = state; self.prefix = prefix }
 
     /// The backend tensors are uploaded to.
     public var backend: ComputeBackend { state.backend }
+    /// How ``weight(_:shape:)`` stores layer weights: the requested precision, or ``WeightPrecision/fp32`` when
+    /// the backend holds no 16-bit weights.
+    public var precision: WeightPrecision { state.precision }
 
     /// A binder for the sub-module `name` (`prefix.name`).
     public func scope(_ name: String) -> WeightBinder {
@@ -59,6 +68,20 @@ public final class WeightBinder {
     ///   has a negative or absurdly large size; ``WeightBindingError`` when the placeholders for missing or
     ///   mis-shaped parameters would exceed ``placeholderElementBudget``.
     public func tensor(_ name: String, shape: [Int]) throws -> Tensor {
+        try bind(name, shape: shape, precision: .fp32)
+    }
+
+    /// The weight `name` of a linear (`[out, in]`) or convolution (`[outC, inC, kH, kW]`) layer, in the
+    /// binder's ``precision``: a 16-bit weight is a `[shape[0], rest]` matrix on the device (see
+    /// ``BackendCapability/weights16``) that only ``ComputeBackend/linear(_:weight:bias:activation:residual:)``
+    /// and ``ComputeBackend/conv2d(_:weight:bias:stride:padding:)`` read.
+    ///
+    /// - Throws: as ``tensor(_:shape:)``.
+    public func weight(_ name: String, shape: [Int]) throws -> Tensor {
+        try bind(name, shape: shape, precision: shape.count >= 2 ? state.precision : .fp32)
+    }
+
+    private func bind(_ name: String, shape: [Int], precision: WeightPrecision) throws -> Tensor {
         let full = fullName(name)
         let count: Int
         do { count = try Tensor.elementCount(shape) } catch {
@@ -78,7 +101,24 @@ public final class WeightBinder {
                 return try placeholder(shape, count: count)
             }
         }
-        return try Tensor(shape: shape, data: state.source.floats(full, shape: shape), on: state.backend)
+        let backend = state.backend
+        return try state.source.withWeightData(full, shape: shape) { data in
+            guard data.count == count else {
+                throw WeightBindingError(missing: [], shapeMismatches: [.init(name: full, expected: shape, found: [data.count])],
+                                         unexpected: [])
+            }
+            if precision != .fp32 && count > 0 {
+                let buffer = try backend.makeWeight16(data, rows: shape[0], cols: count / shape[0], precision: precision)
+                return try Tensor(shape: shape, buffer: buffer, backend: backend, storage: precision)
+            }
+            let tensor = try Tensor(uninitializedShape: shape, on: backend)
+            if case .float32(let values) = data {
+                try backend.upload(values, to: tensor.buffer, offset: 0)
+            } else {
+                try data.floats().withUnsafeBufferPointer { try backend.upload($0, to: tensor.buffer, offset: 0) }
+            }
+            return tensor
+        }
     }
 
     /// A zero tensor standing in for a parameter that ``finish(ignoringUnused:)`` will report, within the budget.

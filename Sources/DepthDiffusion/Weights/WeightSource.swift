@@ -8,12 +8,27 @@ public protocol WeightSource: AnyObject {
     func shape(of name: String) -> [Int]?
     /// The float32 values of tensor `name`, which has `shape`.
     func floats(_ name: String, shape: [Int]) throws -> [Float]
+    /// Calls `body` with the elements of tensor `name` (which has `shape`) as the source holds them, so that
+    /// 16-bit weights reach the device without a float32 copy. The default hands over ``floats(_:shape:)``.
+    func withWeightData<R>(_ name: String, shape: [Int], _ body: (WeightData) throws -> R) throws -> R
+}
+
+extension WeightSource {
+    public func withWeightData<R>(_ name: String, shape: [Int], _ body: (WeightData) throws -> R) throws -> R {
+        try floats(name, shape: shape).withUnsafeBufferPointer { try body(.float32($0)) }
+    }
 }
 
 extension SafeTensorsCollection: WeightSource {
     public var tensorNames: [String]? { names }
     public func shape(of name: String) -> [Int]? { entries[name]?.shape }
     public func floats(_ name: String, shape: [Int]) throws -> [Float] { try floats(name) }
+    /// The stored bytes without a copy (F32, F16, BF16; F32 that is not 4-byte aligned is copied first).
+    /// Afterwards the file's pages of the tensor are released, so a loaded model does not keep its
+    /// checkpoint resident as well.
+    public func withWeightData<R>(_ name: String, shape: [Int], _ body: (WeightData) throws -> R) throws -> R {
+        try file(containing: name).withWeightData(name, body)
+    }
 }
 
 /// Deterministic random parameters for running full-size configurations without files (benchmarks).

@@ -117,7 +117,7 @@ final class FullSizeParityTests: XCTestCase {
 
             // The VAE decoder alone, on diffusers' final latents: the float image before quantisation.
             let latents = try readFloats(dir.appendingPathComponent("final_latents.bin"))
-            let z = try Tensor(shape: c.latents_shape, data: latents.map { $0 / pipeline.vae.scalingFactor }, on: backend)
+            let z = try Tensor(shape: c.latents_shape, data: latents.map { $0 / pipeline.vaeConfig.scalingFactor }, on: backend)
             let decoded = try pipeline.vae.decode(z).toArray()
             let plane = image.width * image.height
             var hwc = [Float](repeating: 0, count: 3 * plane)

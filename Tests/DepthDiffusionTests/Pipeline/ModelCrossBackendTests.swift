@@ -20,7 +20,7 @@ final class ModelCrossBackendTests: XCTestCase {
         guard backends.count > 1 else { throw XCTSkip("only one backend on this machine") }
         let pipelines = try backends.map { try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: $0) }
         var rng = TestRandom(seed: 21)
-        let ids = pipelines[0].prompts.tokenizer.encode("a red house by a lake!")
+        let ids = try pipelines[0].prompts.tokenizer.encode("a red house by a lake!")
         compare(try pipelines.map { ($0.backend.name, try $0.prompts.textEncoder(ids: ids, batch: 1).toArray()) }, "text encoder", relative: 1e-5)
 
         let sample = rng.floats(2 * 5 * 6 * 8), context = rng.floats(2 * 77 * 16)

@@ -53,7 +53,7 @@ final class MemoryEstimateTests: XCTestCase {
         }
         XCTAssertEqual(steps, 0)
         // Without tiling the VAE dominates a large image, and the advice says to enable tiling.
-        pipeline.vae.tiling = .disabled
+        try pipeline.vae.tiling = .disabled
         request.image = try RGBImage(width: 2048, height: 2048, pixels: [UInt8](repeating: 128, count: 2048 * 2048 * 3))
         request.memoryLimit = 1_000_000
         XCTAssertThrowsError(try pipeline.generate(request)) { error in

@@ -23,10 +23,10 @@ final class NonFiniteValueTests: XCTestCase {
         let clean = try DepthToImagePipeline(modelFolder: Self.model, backend: backend)
         let folder = try ModelFolder(url: Self.model)
         let binder = WeightBinder(source: PoisonedWeightSource(try folder.weights(component), poisoning: tensor, with: value), backend: backend)
-        var unet = clean.unet, vae = clean.vae
+        var unet = try clean.unet, vae = try clean.vae
         switch component {
-        case "unet": unet = try UNet2DConditionModel(config: clean.unet.config, weights: binder)
-        case "vae": vae = try AutoencoderKL(config: clean.vae.config, weights: binder)
+        case "unet": unet = try UNet2DConditionModel(config: clean.unetConfig, weights: binder)
+        case "vae": vae = try AutoencoderKL(config: clean.vaeConfig, weights: binder)
         default: XCTFail("no such component \(component)")
         }
         try binder.finish()

@@ -93,7 +93,7 @@ public final class CPUBackend: ComputeBackend {
 
     public func supports(_ capability: BackendCapability) -> Bool {
         switch capability {
-        case .groupNormSiLU, .geglu, .gemmEpilogue: return true
+        case .groupNormSiLU, .geglu, .gemmEpilogue, .weights16: return true
         }
     }
 

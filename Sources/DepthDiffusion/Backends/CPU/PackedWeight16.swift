@@ -70,6 +70,26 @@ package struct PackedWeight16: Sendable {
         }
     }
 
+    /// Packs the row-major `[outFeatures, inFeatures]` matrix `data` (as a ``WeightSource`` hands it over) into
+    /// `format`. Raw 16-bit data at an odd address is copied to aligned memory first.
+    package init(data: WeightData, outFeatures: Int, inFeatures: Int, format: Format) throws {
+        switch data {
+        case .float32(let p):
+            try self.init(Source.float32(p), outFeatures: outFeatures, inFeatures: inFeatures, format: format)
+        case .float16(let raw), .bfloat16(let raw):
+            let isHalf: Bool = if case .float16 = data { true } else { false }
+            func pack(_ bits: UnsafeBufferPointer<UInt16>) throws -> PackedWeight16 {
+                try PackedWeight16(isHalf ? Source.float16(bits) : Source.bfloat16(bits), outFeatures: outFeatures,
+                                   inFeatures: inFeatures, format: format)
+            }
+            if let base = raw.baseAddress, Int(bitPattern: base) % 2 == 0 {
+                self = try pack(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt16.self), count: raw.count / 2))
+            } else {
+                self = try Array(raw.bindMemoryCopy()).withUnsafeBufferPointer { try pack($0) }
+            }
+        }
+    }
+
     /// Bytes held by the packed weight.
     package var byteCount: Int { packed.count * MemoryLayout<UInt16>.stride }
 
@@ -82,4 +102,9 @@ package struct PackedWeight16: Sendable {
             }
         }
     }
+}
+
+private extension UnsafeRawBufferPointer {
+    /// The bytes as 16-bit values (unaligned loads).
+    func bindMemoryCopy() -> [UInt16] { (0..<count / 2).map { loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) } }
 }

@@ -5,9 +5,10 @@ public struct Linear: Sendable {
     public let weight: Tensor
     public let bias: Tensor?
 
-    /// Binds `weight` `[outFeatures, inFeatures]` and, when `bias` is true, `bias` `[outFeatures]`.
+    /// Binds `weight` `[outFeatures, inFeatures]` (in the binder's ``WeightBinder/precision``) and, when `bias`
+    /// is true, `bias` `[outFeatures]`.
     public init(_ binder: WeightBinder, inFeatures: Int, outFeatures: Int, bias: Bool = true) throws {
-        weight = try binder.tensor("weight", shape: [outFeatures, inFeatures])
+        weight = try binder.weight("weight", shape: [outFeatures, inFeatures])
         self.bias = bias ? try binder.tensor("bias", shape: [outFeatures]) : nil
     }
 
@@ -23,10 +24,11 @@ public struct Conv2d: Sendable {
     public let stride: Int
     public let padding: Padding2D
 
-    /// Binds `weight` `[outChannels, inChannels, kernelSize, kernelSize]` and, when `bias` is true, `bias`.
+    /// Binds `weight` `[outChannels, inChannels, kernelSize, kernelSize]` (in the binder's
+    /// ``WeightBinder/precision``) and, when `bias` is true, `bias`.
     public init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, kernelSize: Int, stride: Int = 1,
                 padding: Padding2D = .zero, bias: Bool = true) throws {
-        weight = try binder.tensor("weight", shape: [outChannels, inChannels, kernelSize, kernelSize])
+        weight = try binder.weight("weight", shape: [outChannels, inChannels, kernelSize, kernelSize])
         self.bias = bias ? try binder.tensor("bias", shape: [outChannels]) : nil
         self.stride = stride
         self.padding = padding

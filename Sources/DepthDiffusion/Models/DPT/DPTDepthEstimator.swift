@@ -29,13 +29,15 @@ public final class DPTDepthEstimator: Sendable {
     /// Loads `depth_estimator/` and `feature_extractor/` from a diffusers model folder
     /// (e.g. stable-diffusion-2-depth).
     /// `variant` picks `*.VARIANT.safetensors` weights (e.g. `fp16`); `nil` prefers float32 files, then `fp16`.
-    public convenience init(pipelineFolder: URL, backend: ComputeBackend, variant: String? = nil) throws {
+    /// `precision` sets how layer weights are held (see ``WeightPrecision``).
+    public convenience init(pipelineFolder: URL, backend: ComputeBackend, variant: String? = nil,
+                            precision: WeightPrecision = .fp32) throws {
         // Only the two components it needs: a download of just these (estimate-depth) is enough.
         let depthFolder = pipelineFolder.appendingPathComponent("depth_estimator")
         let model = try DPTForDepthEstimation(config: DPTConfig(contentsOf: depthFolder.appendingPathComponent("config.json")),
                                               weights: ModelFolder.weights(in: depthFolder, component: "depth_estimator",
                                                                            variant: variant),
-                                              backend: backend)
+                                              backend: backend, precision: precision)
         let processor = try DPTImageProcessor(contentsOf: pipelineFolder.appendingPathComponent("feature_extractor")
                                                 .appendingPathComponent("preprocessor_config.json"))
         self.init(model: model, processor: processor)
@@ -43,8 +45,9 @@ public final class DPTDepthEstimator: Sendable {
 
     /// Loads a transformers DPT folder (`config.json` + safetensors) and a `preprocessor_config.json` folder.
     public convenience init(depthEstimatorFolder: URL, featureExtractorFolder: URL, backend: ComputeBackend,
-                            variant: String? = nil) throws {
-        let model = try DPTForDepthEstimation(folder: depthEstimatorFolder, backend: backend, variant: variant)
+                            variant: String? = nil, precision: WeightPrecision = .fp32) throws {
+        let model = try DPTForDepthEstimation(folder: depthEstimatorFolder, backend: backend, variant: variant,
+                                              precision: precision)
         let processor = try DPTImageProcessor(contentsOf: featureExtractorFolder.appendingPathComponent("preprocessor_config.json"))
         self.init(model: model, processor: processor)
     }

@@ -49,15 +49,18 @@ public final class DPTForDepthEstimation: Sendable {
 
     /// Loads `config.json` and the safetensors weights of a `depth_estimator` folder.
     /// `variant` picks `model.VARIANT.safetensors` (e.g. `fp16`); `nil` prefers the float32 files.
-    public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil) throws {
+    /// `precision` sets how layer weights are held (see ``WeightPrecision``).
+    public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil,
+                            precision: WeightPrecision = .fp32) throws {
         try self.init(config: DPTConfig(contentsOf: folder.appendingPathComponent("config.json")),
-                      weights: SafeTensorsCollection(url: folder, variant: variant), backend: backend)
+                      weights: SafeTensorsCollection(url: folder, variant: variant), backend: backend, precision: precision)
     }
 
     /// Builds the model from `config` with every weight of `weights`, checking that none is missing,
-    /// mis-shaped or unexpected.
-    public convenience init(config: DPTConfig, weights: WeightSource, backend: ComputeBackend) throws {
-        let binder = WeightBinder(source: weights, backend: backend)
+    /// mis-shaped or unexpected. `precision` sets how layer weights are held (see ``WeightPrecision``).
+    public convenience init(config: DPTConfig, weights: WeightSource, backend: ComputeBackend,
+                            precision: WeightPrecision = .fp32) throws {
+        let binder = WeightBinder(source: weights, backend: backend, precision: precision)
         try self.init(config: config, binder: binder)
         try binder.finish()
     }

@@ -26,9 +26,12 @@ struct DPTReassembleStage {
         for i in 0..<config.neckHiddenSizes.count {
             if ignored.contains(i) { readouts.append(nil); layers.append(nil); continue }
             if readoutType == "project" {
-                let lin = try Linear(binder.scope("readout_projects").scope(i).scope(0), inFeatures: 2 * d, outFeatures: d)
-                readouts.append((try b.narrow(lin.weight, axis: 1, start: 0, length: d),
-                                 try b.narrow(lin.weight, axis: 1, start: d, length: d), lin.bias!))
+                // The `nn.Linear(2d, d)` is split, so its weight stays float32 whatever the binder's precision.
+                let project = binder.scope("readout_projects").scope(i).scope(0)
+                let weight = try project.tensor("weight", shape: [d, 2 * d])
+                readouts.append((try b.narrow(weight, axis: 1, start: 0, length: d),
+                                 try b.narrow(weight, axis: 1, start: d, length: d),
+                                 try project.tensor("bias", shape: [d])))
             } else {
                 readouts.append(nil)
             }

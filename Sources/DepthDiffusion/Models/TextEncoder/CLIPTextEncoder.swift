@@ -39,10 +39,12 @@ public final class CLIPTextEncoder: Sendable {
     ///
     /// Throws ``ConfigError`` for a missing or bad config, `SafeTensorsError` for unreadable weights and
     /// `WeightBindingError` (listing every problem) when the weights do not match the configuration.
-    public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil) throws {
+    /// `precision` sets how layer weights are held (see ``WeightPrecision``).
+    public convenience init(folder: URL, backend: ComputeBackend, variant: String? = nil,
+                            precision: WeightPrecision = .fp32) throws {
         let config = try CLIPTextConfig(url: folder.appendingPathComponent("config.json"))
-        let weights = try SafeTensorsCollection(url: folder, variant: variant)
-        let binder = WeightBinder(source: weights, backend: backend)
+        let weights = try ModelFolder.weights(in: folder, component: "text_encoder", variant: variant)
+        let binder = WeightBinder(source: weights, backend: backend, precision: precision)
         let prefixed = weights.entries["text_model.embeddings.token_embedding.weight"] != nil
             || weights.entries["embeddings.token_embedding.weight"] == nil
         try self.init(config: config, binder: prefixed ? binder.scope("text_model") : binder)

@@ -20,13 +20,16 @@ extension DepthToImagePipeline {
                 detail: "its UNet takes \(shape[1]) input channels, but depth-to-image needs \(configs.unet.inChannels) (the latents and the depth); use a depth model such as 512-depth-ema")
         }
         let tokenizer = try options.tokenizer()
-        let textEncoder = try checkpoint.bind("text encoder", checkpoint.textEncoderWeights(config: configs.textEncoder), backend: backend) {
+        let textEncoder = try checkpoint.bind("text encoder", checkpoint.textEncoderWeights(config: configs.textEncoder), backend: backend,
+                                   precision: options.precision) {
             try CLIPTextEncoder(config: configs.textEncoder, binder: $0)
         }
-        let unet = try checkpoint.bind("UNet", checkpoint.unetWeights(config: configs.unet), backend: backend) {
+        let unet = try checkpoint.bind("UNet", checkpoint.unetWeights(config: configs.unet), backend: backend,
+                                   precision: options.precision) {
             try UNet2DConditionModel(config: configs.unet, weights: $0)
         }
-        let vae = try checkpoint.bind("VAE", checkpoint.vaeWeights(config: configs.vae), backend: backend) {
+        let vae = try checkpoint.bind("VAE", checkpoint.vaeWeights(config: configs.vae), backend: backend,
+                                   precision: options.precision) {
             try AutoencoderKL(config: configs.vae, weights: $0)
         }
         let depth = try DPTDepthEstimator(checkpoint: checkpoint, configurations: configs, options: options, backend: backend)
@@ -43,11 +46,12 @@ extension DPTDepthEstimator {
                             options: SingleFileOptions, backend: ComputeBackend) throws {
         let model: DPTForDepthEstimation
         if let weights = try checkpoint.depthWeights() {
-            model = try checkpoint.bind("depth model", weights, backend: backend) {
+            model = try checkpoint.bind("depth model", weights, backend: backend,
+                                   precision: options.precision) {
                 try DPTForDepthEstimation(config: configurations.depthEstimator, binder: $0)
             }
         } else if let folder = try options.depthModelFolder(checkpoint: checkpoint.url.path) {
-            model = try DPTForDepthEstimation(folder: folder, backend: backend)
+            model = try DPTForDepthEstimation(folder: folder, backend: backend, precision: options.precision)
         } else {
             throw SingleFileError.depthModelNotFound(file: checkpoint.url.path, detail: "no depth model was named")
         }

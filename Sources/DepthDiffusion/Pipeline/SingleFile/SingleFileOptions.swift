@@ -19,12 +19,16 @@ public struct SingleFileOptions: Sendable {
     public var depthModel: String?
     /// The Hugging Face hub cache to search; `nil` uses `HF_HUB_CACHE`, `HF_HOME/hub` or `~/.cache/huggingface/hub`.
     public var huggingFaceCache: URL?
+    /// How the weights of linear and convolution layers are held (see ``WeightPrecision``).
+    public var precision: WeightPrecision
 
-    public init(configFolder: URL? = nil, tokenizerFolder: URL? = nil, depthModel: String? = nil, huggingFaceCache: URL? = nil) {
+    public init(configFolder: URL? = nil, tokenizerFolder: URL? = nil, depthModel: String? = nil, huggingFaceCache: URL? = nil,
+                precision: WeightPrecision = .fp32) {
         self.configFolder = configFolder
         self.tokenizerFolder = tokenizerFolder
         self.depthModel = depthModel
         self.huggingFaceCache = huggingFaceCache
+        self.precision = precision
     }
 }
 

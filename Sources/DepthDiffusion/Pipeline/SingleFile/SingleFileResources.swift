@@ -73,9 +73,9 @@ extension CLIPTokenizerConfiguration {
 
 extension SingleFileCheckpoint {
     /// Binds `source` through `build` and checks that every tensor was used and fits.
-    func bind<Model>(_ component: String, _ source: WeightSource, backend: ComputeBackend,
+    func bind<Model>(_ component: String, _ source: WeightSource, backend: ComputeBackend, precision: WeightPrecision,
                      ignoring: (String) -> Bool = { _ in false }, _ build: (WeightBinder) throws -> Model) throws -> Model {
-        let binder = WeightBinder(source: source, backend: backend)
+        let binder = WeightBinder(source: source, backend: backend, precision: precision)
         do {
             // The binder throws early when the mismatched parameters are too large to stand in for.
             let model = try build(binder)

@@ -32,6 +32,13 @@ __kernel void unary(__global const float* X, __global float* Y, const int n, con
     if (i < n) Y[i] = apply_unary(op, X[i]);
 }
 
+// 16-bit weights (fp16 through vload_half, bf16 as the upper half of a float32) widened to float32.
+__kernel void widen16(__global const ushort* W, __global float* Y, const int n, const int bf16) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    Y[i] = bf16 ? as_float(((uint)W[i]) << 16) : vload_half(i, (__global const half*)W);
+}
+
 __kernel void geglu(__global const float* X, __global float* Y, const int rows, const int cols) {
     const int i = get_global_id(0);
     if (i >= rows * cols) return;

@@ -362,13 +362,13 @@ public final class DepthToImagePipeline: Sendable {
         return try Tensor(shape: [1, 3, image.height, image.width], data: values, on: backend)
     }
 
-    /// Runs one stage and adds its seconds to `seconds`. In low-memory mode the models the stage loaded are
-    /// released when it returns, and the backend's buffer caches are emptied.
+    /// Runs one stage and adds its seconds to `seconds`. When it returns, the backend's buffer caches are emptied
+    /// (the next stage needs buffers of other sizes), and in low-memory mode the models it loaded are released.
     private func stage<T>(_ seconds: inout Double, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
             seconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if options.lowMemory { backend.releaseCachedMemory() }
+            backend.releaseCachedMemory()
         }
         return try body()
     }

@@ -1,5 +1,7 @@
 /// How a ``DepthToImagePipeline`` holds its models: the weight precision, and whether they stay loaded.
 ///
+/// In every mode the pipeline empties the backend's buffer caches after each stage.
+///
 /// ```swift
 /// // About 2.5 GB of memory instead of about 7.5 GB, at the cost of loading the models for every request:
 /// let options = PipelineOptions(precision: .fp16, lowMemory: true)
@@ -11,10 +13,9 @@ public struct PipelineOptions: Sendable, Equatable {
     public var precision: WeightPrecision
     /// `false` (default): every model is loaded once and stays in memory, for fast repeated generation.
     /// `true`: each model is loaded from its files when its stage starts and released after it (text encoder,
-    /// depth estimator, VAE encoder, UNet, VAE decoder, one at a time), the backend's buffer caches are emptied
-    /// between stages, and the VAE works in tiles on images of more than 512x512 pixels that are larger than one
-    /// tile (``DepthToImagePipeline/lowMemoryTilingPixels``). Peak memory is then about the largest model plus its
-    /// activations.
+    /// depth estimator, VAE encoder, UNet, VAE decoder, one at a time) and the VAE works in tiles on images of
+    /// more than 512x512 pixels that are larger than one tile (``DepthToImagePipeline/lowMemoryTilingPixels``).
+    /// Peak memory is then about the largest model plus its activations.
     public var lowMemory: Bool
     /// The `*.VARIANT.safetensors` files to load from a model folder (e.g. `"fp16"`); `nil` prefers the float32
     /// files, then `fp16`. The variant sets what is read from disk; ``precision`` sets what is kept.

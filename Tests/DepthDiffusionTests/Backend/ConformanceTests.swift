@@ -373,6 +373,22 @@ final class ConformanceTests: XCTestCase {
                 try be.gemm(GEMMDescriptor(m: 2, n: 2, k: 2), a: x.buffer, b: x.buffer, bias: nil, activation: .relu,
                             residual: x.buffer, c: out.buffer)
             }
+            assertUnsupported(.weights16) {
+                _ = try [Float](repeating: 1, count: 4).withUnsafeBufferPointer {
+                    try be.makeWeight16(.float32($0), rows: 2, cols: 2, precision: .fp16)
+                }
+            }
+            assertUnsupported(.weights16) { try be.widen16(x.buffer, output: out.buffer) }
+            assertUnsupported(.weights16) {
+                try be.linear16(GEMMDescriptor(m: 2, n: 2, k: 2, transposeB: true), x: x.buffer, weight: x.buffer, bias: nil,
+                                output: out.buffer)
+            }
+            assertUnsupported(.weights16) {
+                try be.conv2d16(Conv2DDescriptor(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1,
+                                                 kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padBottom: 0, padLeft: 0,
+                                                 padRight: 0),
+                                input: x.buffer, weight: x.buffer, bias: nil, output: out.buffer)
+            }
         }
     }
 

@@ -67,7 +67,7 @@ enum BatchManifestLine {
         } catch let error as BatchError {
             throw error
         } catch {
-            throw fieldError(error, line: number)
+            throw fieldError(error, data: data, line: number)
         }
         func required(_ value: String?, _ name: String) throws -> String {
             guard let value else { throw BatchError.missingField(line: number, field: name) }
@@ -107,14 +107,23 @@ enum BatchManifestLine {
             images: images)
     }
 
-    /// A field of the wrong type, named with the type it takes, or else the line's JSON problem.
-    private static func fieldError(_ error: Error, line: Int) -> BatchError {
-        let path: [CodingKey]
+    /// A field of the wrong type, named with the type it takes, or else the line's JSON problem. `JSONDecoder`
+    /// does not name the field of a number it cannot take (`-1` for the seed, `7.5` for the steps), so then each
+    /// field is tried alone.
+    private static func fieldError(_ error: Error, data: Data, line: Int) -> BatchError {
+        var field: String?
         switch error as? DecodingError {
-        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?: path = context.codingPath
-        default: path = []
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
+            field = context.codingPath.first?.stringValue
+        default: break
         }
-        if let field = path.first?.stringValue, let expected = expectedTypes.first(where: { $0.key == field })?.value {
+        if field == nil, let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) {
+            field = fieldNames.first { name in
+                guard let value = object[name], let alone = try? JSONEncoder().encode([name: value]) else { return false }
+                return (try? JSONDecoder().decode(Fields.self, from: alone)) == nil
+            }
+        }
+        if let field, let expected = expectedTypes.first(where: { $0.key == field })?.value {
             return .wrongType(line: line, field: field, expected: expected)
         }
         return .invalidJSON(line: line, reason: reason(error))

@@ -33,7 +33,8 @@ enum ConfigFile {
 
     /// Decodes a configuration over `defaults`: a field whose key the JSON object leaves out, or sets to `null`,
     /// keeps its value in `defaults`. `T`'s coding keys (snake case in the JSON) are the fields read as they
-    /// are; a type reads the fields that need conversion or checks from the same data on its own.
+    /// are; a type reads the fields that need conversion or checks from the same data on its own. Fields outside
+    /// the coding keys get their declared initial values, not those of `defaults`.
     static func decode<T: Codable>(data: Data, over defaults: T, file: String) throws -> T {
         try decode(decode([String: JSONValue].self, data: data, file: file, keys: .declared), over: defaults, file: file)
     }

@@ -1,15 +1,17 @@
-/// Any JSON value, as read: whole numbers that fit `Int64` stay integers, so a configuration object can be
-/// merged with its defaults and decoded again without changing a value (see ``ConfigFile``).
-enum JSONValue: Codable, Equatable, Sendable {
+/// Any JSON value, as read: whole numbers that fit `Int64` or `UInt64` stay integers, so an object can be
+/// merged with defaults (see ``ConfigFile``) or taken apart field by field and decoded again without changing
+/// a value.
+package enum JSONValue: Codable, Equatable, Sendable {
     case null
     case bool(Bool)
     case integer(Int64)
+    case unsigned(UInt64)
     case number(Double)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
 
-    init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() {
             self = .null
@@ -17,6 +19,8 @@ enum JSONValue: Codable, Equatable, Sendable {
             self = .bool(v)
         } else if let v = try? c.decode(Int64.self) {
             self = .integer(v)
+        } else if let v = try? c.decode(UInt64.self) {
+            self = .unsigned(v)
         } else if let v = try? c.decode(Double.self) {
             self = .number(v)
         } else if let v = try? c.decode(String.self) {
@@ -28,12 +32,13 @@ enum JSONValue: Codable, Equatable, Sendable {
         }
     }
 
-    func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
         case .null: try c.encodeNil()
         case .bool(let v): try c.encode(v)
         case .integer(let v): try c.encode(v)
+        case .unsigned(let v): try c.encode(v)
         case .number(let v): try c.encode(v)
         case .string(let v): try c.encode(v)
         case .array(let v): try c.encode(v)

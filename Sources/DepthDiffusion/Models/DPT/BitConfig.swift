@@ -56,15 +56,12 @@ public struct BitConfig: Codable, Sendable, Equatable {
             outIndices = try c.decodeIfPresent([Int].self, forKey: .outIndices)
         }
 
-        /// Completes `plain`, the fields read as they are.
+        /// Completes `plain`, the fields read as they are; absent ones keep ``BitConfig/dptHybridDefault``.
         func config(_ plain: BitConfig) -> BitConfig {
             var c = plain
-            if let padding = globalPadding { c.globalPadding = padding?.uppercased() }
-            if let outFeatures {
-                c.outFeatures = outFeatures
-            } else if let outIndices {
-                c.outFeatures = outIndices.map { $0 == 0 ? "stem" : "stage\($0)" }
-            }
+            let defaults = BitConfig.dptHybridDefault
+            c.globalPadding = globalPadding.map { $0?.uppercased() } ?? defaults.globalPadding
+            c.outFeatures = outFeatures ?? outIndices?.map { $0 == 0 ? "stem" : "stage\($0)" } ?? defaults.outFeatures
             return c
         }
     }

@@ -1,6 +1,7 @@
 /// A block of the VAE's encoder or decoder (diffusers `DownEncoderBlock2D` / `UpDecoderBlock2D`): resnets without
 /// time embedding, then, except in the last block, a resampler (`downsamplers.0` or `upsamplers.0`).
 public struct VAEBlock2D<Resampler: VAEResampler>: Sendable {
+    /// `resnets.0` … (GroupNorm eps 1e-6, no time embedding); the first changes the channel count.
     public let resnets: [ResnetBlock2D]
     /// The stride-2 downsampler or the x2 upsampler; `nil` in the last block.
     public let resampler: Resampler?
@@ -11,6 +12,7 @@ public struct VAEBlock2D<Resampler: VAEResampler>: Sendable {
         resampler = resample ? try Resampler.vaeResampler(in: binder, channels: outChannels) : nil
     }
 
+    /// Runs the resnets, then the resampler.
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         var h = x
         for resnet in resnets { h = try resnet(h, temb: nil) }

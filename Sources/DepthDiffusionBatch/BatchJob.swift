@@ -37,17 +37,7 @@ public struct BatchJob: Sendable, Equatable {
 
     /// The pipeline request for this job, given its decoded input image and depth map.
     public func request(image rgb: RGBImage, depthMap: DepthMap?) -> DepthToImageRequest {
-        var request = DepthToImageRequest(prompt: prompt, image: rgb)
-        request.negativePrompt = negativePrompt
-        request.depthMap = depthMap
-        request.seed = seed
-        request.steps = steps
-        request.strength = strength
-        request.guidanceScale = guidance
-        request.scheduler = scheduler
-        request.eta = eta
-        request.imagesPerPrompt = images
-        return request
+        DepthToImageRequest(self, image: rgb, depthMap: depthMap)
     }
 
     /// The seed of a job that names none, when the command line names none either: the 64-bit FNV-1a hash of
@@ -71,5 +61,21 @@ public struct BatchJob: Sendable, Equatable {
 
     private static func isAlphanumeric(_ b: UInt8) -> Bool {
         (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+    }
+}
+
+extension DepthToImageRequest {
+    /// The request for `job`: its settings, with the job's decoded input image and depth map.
+    init(_ job: BatchJob, image: RGBImage, depthMap: DepthMap?) {
+        self.init(prompt: job.prompt, image: image)
+        self.depthMap = depthMap
+        negativePrompt = job.negativePrompt
+        seed = job.seed
+        steps = job.steps
+        strength = job.strength
+        guidanceScale = job.guidance
+        scheduler = job.scheduler
+        eta = job.eta
+        imagesPerPrompt = job.images
     }
 }

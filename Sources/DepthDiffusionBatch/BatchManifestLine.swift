@@ -4,21 +4,22 @@ import Foundation
 /// Decodes one manifest line (a JSON object) into a ``BatchJob``, with a ``BatchError`` naming the line and
 /// the field for anything wrong.
 enum BatchManifestLine {
-    /// The fields a line may have; `id`, `image` and `prompt` are required.
-    static let fieldNames = ["id", "image", "prompt", "negative_prompt", "depth", "seed", "steps", "strength",
-                             "guidance", "scheduler", "images", "eta"]
+    /// The fields a line may have, with the JSON type each takes (named in errors); `id`, `image` and `prompt`
+    /// are required.
+    static let expectedTypes: KeyValuePairs = [
+        "id": "a string", "image": "a string", "prompt": "a string", "negative_prompt": "a string", "depth": "a string",
+        "seed": "a non-negative integer", "steps": "an integer", "strength": "a number", "guidance": "a number",
+        "scheduler": "a string", "images": "an integer", "eta": "a number",
+    ]
+
+    /// The field names, in the order of ``expectedTypes``.
+    static var fieldNames: [String] { expectedTypes.map(\.key) }
 
     private struct Key: CodingKey {
         var stringValue: String
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
-    }
-
-    /// A field problem found while decoding, turned into a ``BatchError`` with the line number.
-    private enum FieldProblem: Error {
-        case unknown(String)
-        case wrongType(field: String, expected: String)
     }
 
     /// The fields as written, before defaults. `JSONDecoder` rejects `"7"` for a number and `7.5` for an integer.
@@ -29,29 +30,15 @@ enum BatchManifestLine {
         var strength, eta: Double?
         var guidance: Float?
 
-        init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: Key.self)
-            if let unknown = c.allKeys.first(where: { !fieldNames.contains($0.stringValue) }) {
-                throw FieldProblem.unknown(unknown.stringValue)
-            }
-            func field<T: Decodable>(_ name: String, _ expected: String) throws -> T? {
-                do { return try c.decodeIfPresent(T.self, forKey: Key(stringValue: name)) } catch {
-                    throw FieldProblem.wrongType(field: name, expected: expected)
-                }
-            }
-            id = try field("id", "a string")
-            image = try field("image", "a string")
-            prompt = try field("prompt", "a string")
-            negativePrompt = try field("negative_prompt", "a string")
-            depth = try field("depth", "a string")
-            scheduler = try field("scheduler", "a string")
-            seed = try field("seed", "a non-negative integer")
-            steps = try field("steps", "an integer")
-            images = try field("images", "an integer")
-            strength = try field("strength", "a number")
-            eta = try field("eta", "a number")
-            guidance = try field("guidance", "a number")
+        enum CodingKeys: String, CodingKey {
+            case id, image, prompt, negativePrompt = "negative_prompt", depth, scheduler, seed, steps, images, strength, eta, guidance
         }
+    }
+
+    /// The keys of a line, to refuse unknown fields before reading any.
+    private struct KeyNames: Decodable {
+        var names: [String]
+        init(from decoder: Decoder) throws { names = try decoder.container(keyedBy: Key.self).allKeys.map(\.stringValue) }
     }
 
     /// Only the `id`, to label a line that fails for another reason.
@@ -69,15 +56,18 @@ enum BatchManifestLine {
 
     /// Decodes line `number`; relative paths are resolved against `base` (the manifest's folder).
     static func decode(_ text: Substring, number: Int, base: URL, defaults: BatchDefaults) throws -> BatchJob {
+        let data = Data(text.utf8)
         let fields: Fields
         do {
-            fields = try JSONDecoder().decode(Fields.self, from: Data(text.utf8))
-        } catch FieldProblem.unknown(let name) {
-            throw BatchError.unknownField(line: number, field: name)
-        } catch FieldProblem.wrongType(let name, let expected) {
-            throw BatchError.wrongType(line: number, field: name, expected: expected)
+            let names = try JSONDecoder().decode(KeyNames.self, from: data).names
+            if let unknown = names.first(where: { !fieldNames.contains($0) }) {
+                throw BatchError.unknownField(line: number, field: unknown)
+            }
+            fields = try JSONDecoder().decode(Fields.self, from: data)
+        } catch let error as BatchError {
+            throw error
         } catch {
-            throw BatchError.invalidJSON(line: number, reason: reason(error))
+            throw fieldError(error, data: data, line: number)
         }
         func required(_ value: String?, _ name: String) throws -> String {
             guard let value else { throw BatchError.missingField(line: number, field: name) }
@@ -115,6 +105,28 @@ enum BatchManifestLine {
             scheduler: scheduler,
             eta: fields.eta ?? defaults.eta,
             images: images)
+    }
+
+    /// A field of the wrong type, named with the type it takes, or else the line's JSON problem. `JSONDecoder`
+    /// does not name the field of a number it cannot take (`-1` for the seed, `7.5` for the steps), so then each
+    /// field is tried alone.
+    private static func fieldError(_ error: Error, data: Data, line: Int) -> BatchError {
+        var field: String?
+        switch error as? DecodingError {
+        case .typeMismatch(_, let context)?, .valueNotFound(_, let context)?, .dataCorrupted(let context)?:
+            field = context.codingPath.first?.stringValue
+        default: break
+        }
+        if field == nil, let object = try? JSONDecoder().decode([String: JSONValue].self, from: data) {
+            field = fieldNames.first { name in
+                guard let value = object[name], let alone = try? JSONEncoder().encode([name: value]) else { return false }
+                return (try? JSONDecoder().decode(Fields.self, from: alone)) == nil
+            }
+        }
+        if let field, let expected = expectedTypes.first(where: { $0.key == field })?.value {
+            return .wrongType(line: line, field: field, expected: expected)
+        }
+        return .invalidJSON(line: line, reason: reason(error))
     }
 
     /// A one-line reason from a `DecodingError`.

@@ -19,16 +19,6 @@ public struct BatchResultRecord: Codable, Sendable, Equatable {
     /// When the record was written (ISO 8601, UTC).
     public var finished: String
 
-    public init(id: String?, line: Int, outputs: [String], seed: UInt64?, timings: BatchJobTimings?, error: String?, finished: Date = Date()) {
-        self.id = id
-        self.line = line
-        self.outputs = outputs
-        self.seed = seed
-        self.timings = timings
-        self.error = error
-        self.finished = ISO8601DateFormatter().string(from: finished)
-    }
-
     enum CodingKeys: String, CodingKey { case id, line, outputs, seed, timings, error, finished }
 
     /// Encodes every field, with `null` for the absent ones, so each line shows the same keys.
@@ -41,6 +31,15 @@ public struct BatchResultRecord: Codable, Sendable, Equatable {
         try c.encode(timings, forKey: .timings)
         try c.encode(error, forKey: .error)
         try c.encode(finished, forKey: .finished)
+    }
+}
+
+extension BatchResultRecord {
+    /// A record finished at `finished`; the other fields are stored as given (the compiler's memberwise
+    /// initializer, which takes `finished` already formatted).
+    public init(id: String?, line: Int, outputs: [String], seed: UInt64?, timings: BatchJobTimings?, error: String?, finished: Date = Date()) {
+        self.init(id: id, line: line, outputs: outputs, seed: seed, timings: timings, error: error,
+                  finished: ISO8601DateFormatter().string(from: finished))
     }
 }
 

@@ -15,15 +15,44 @@ enum ConfigFile {
     /// Decodes a configuration file; `url` may also be the folder that holds `defaultName`.
     static func decode<T: Decodable>(_ type: T.Type, from url: URL, defaultName: String = "config.json",
                                      keys: Keys = .snakeCase) throws -> T {
+        let (data, file) = try read(url, defaultName: defaultName)
+        return try decode(type, data: data, file: file, keys: keys)
+    }
+
+    /// The bytes of a configuration file and its path for messages; `url` may also be the folder that holds
+    /// `defaultName`.
+    static func read(_ url: URL, defaultName: String = "config.json") throws -> (data: Data, file: String) {
         var isDirectory: ObjCBool = false
         let url = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
             ? url.appendingPathComponent(defaultName) : url
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { return (try Data(contentsOf: url), url.path) } catch {
             throw ConfigError.unreadable(file: url.path, reason: FileManager.default.fileExists(atPath: url.path)
                 ? "the file cannot be read (\(error.localizedDescription))" : "the file is missing")
         }
-        return try decode(type, data: data, file: url.path, keys: keys)
+    }
+
+    /// Decodes a configuration over `defaults`: a field whose key the JSON object leaves out, or sets to `null`,
+    /// keeps its value in `defaults`. `T`'s coding keys (snake case in the JSON) are the fields read as they
+    /// are; a type reads the fields that need conversion or checks from the same data on its own. Fields outside
+    /// the coding keys get their declared initial values, not those of `defaults`.
+    static func decode<T: Codable>(data: Data, over defaults: T, file: String) throws -> T {
+        try decode(decode([String: JSONValue].self, data: data, file: file, keys: .declared), over: defaults, file: file)
+    }
+
+    /// ``decode(data:over:file:)`` for an object already read (e.g. a nested `backbone_config`).
+    static func decode<T: Codable>(_ object: [String: JSONValue], over defaults: T, file: String) throws -> T {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let base: [String: JSONValue]
+        do { base = try JSONDecoder().decode([String: JSONValue].self, from: encoder.encode(defaults)) } catch {
+            throw ConfigError.unreadable(file: file, reason: "the defaults cannot be encoded (\(error))")
+        }
+        let merged = base.merging(object.filter { $0.value != .null }) { _, given in given }
+        let data: Data
+        do { data = try JSONEncoder().encode(merged) } catch {
+            throw ConfigError.unreadable(file: file, reason: "\(error)")
+        }
+        return try decode(T.self, data: data, file: file)
     }
 
     /// Decodes configuration JSON text; `file` names it in errors.

@@ -1,46 +1,28 @@
 /// Denoising diffusion implicit models; reproduces diffusers `DDIMScheduler` (eta, `clip_sample`,
 /// dynamic `thresholding`). With eta > 0 each step draws `randn(sample.count)` from the generator,
 /// as diffusers does.
-public final class DDIMScheduler: Scheduler {
-    public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public let initNoiseSigma: Float = 1
+public final class DDIMScheduler: AlphaSampler, Scheduler {
     /// Weight of the added noise (0 = deterministic DDIM, 1 = DDPM-like); diffusers' `step(eta=...)`.
     public var eta: Double
 
-    private let alphas: AlphaSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
     private let clipSample: Bool
     private let clipRange: Float
     private let thresholding: DynamicThresholding
-    private var stepsCount = 0
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent
     /// keys; `eta` is read from the non-diffusers key `eta`, default 0).
     public init(config: SchedulerConfig) throws {
-        let schedule = try NoiseSchedule(config: config)
-        alphas = AlphaSchedule(schedule: schedule, setAlphaToOne: config.setAlphaToOne ?? true)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .leading)
-        stepsOffset = config.stepsOffset ?? 0
         clipSample = config.clipSample ?? true
         clipRange = Float(config.clipSampleRange ?? 1)
         thresholding = DynamicThresholding(config: config)
         eta = config.eta ?? 0
+        try super.init(config: config, setAlphaToOne: true)
         guard eta >= 0, eta.isFinite else { throw ConfigError.scheduler("eta must be >= 0 (got \(eta)).") }
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        let ascending = try alphas.ascendingTimesteps(steps, spacing: spacing, stepsOffset: stepsOffset)
-        timesteps = ascending.reversed().map(Double.init)
-        stepsCount = steps
+        timesteps = try startSchedule(steps).reversed().map(Double.init)
     }
-
-    public func setBeginIndex(_ index: Int) {}
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
         guard stepsCount > 0 else { throw SchedulerError.timestepsNotSet }
@@ -77,9 +59,5 @@ public final class DDIMScheduler: Scheduler {
             prev = zip(prev, noise).map { $0 + stdDev * $1 }
         }
         return prev
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try alphas.addNoise(original: original, noise: noise, timestep: timestep)
     }
 }

@@ -24,20 +24,14 @@ public final class DPMSolverMultistepScheduler: MultistepSampler, Scheduler {
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try settings.multistepTimesteps(steps)
-        let train = settings.schedule.trainSigmas
-        var sigmas: [Double]
+        let schedule = try multistepSchedule(steps, sigmaBounds: false)
+        var ts = schedule.timesteps
         if settings.useKarras {
-            sigmas = NumPyCompat.karras(sigmaMin: Double(train[0]), sigmaMax: Double(train[train.count - 1]), count: steps)
-            let logSigmas = train.map { Foundation.log($0) }
-            ts = sigmas.map { NumPyCompat.sigmaToT($0, logSigmas: logSigmas) }
-            // diffusers rounds (except for squaredcos_cap_v2), then casts to int64 (truncation).
+            // diffusers rounds Karras timesteps (except for squaredcos_cap_v2), then casts to int64 (truncation).
             ts = ts.map { (settings.schedule.isCosine ? $0 : NumPyCompat.round($0)).rounded(.towardZero) }
-        } else {
-            sigmas = ts.map { NumPyCompat.interp($0, train) }
         }
-        let last: Double = finalSigmaIsZero ? 0 : Double(train[0])
-        reset(sigmas: (sigmas + [last]).map { Float($0) }, timesteps: ts)
+        let last: Double = finalSigmaIsZero ? 0 : Double(settings.schedule.trainSigmas[0])
+        reset(sigmas: (schedule.sigmas + [last]).map { Float($0) }, timesteps: ts)
     }
 
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {

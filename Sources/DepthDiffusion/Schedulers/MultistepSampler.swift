@@ -37,6 +37,18 @@ public class MultistepSampler {
         lowerOrderNums = 0
     }
 
+    /// The schedule of `steps` steps before each solver rounds it: the multistep timesteps with their sigmas
+    /// interpolated from the training sigmas or, with Karras sigmas, the Karras sigmas (between the ends of the
+    /// training sigmas, or `sigma_min` / `sigma_max` where `sigmaBounds`) and their fractional timesteps.
+    func multistepSchedule(_ steps: Int, sigmaBounds: Bool) throws -> (sigmas: [Double], timesteps: [Double]) {
+        let timesteps = try settings.multistepTimesteps(steps)
+        let train = settings.schedule.trainSigmas
+        guard settings.useKarras else { return (timesteps.map { NumPyCompat.interp($0, train) }, timesteps) }
+        let low = Double(train[0]), high = Double(train[train.count - 1])
+        return settings.karras(steps, low: sigmaBounds ? settings.sigmaMin ?? low : low,
+                               high: sigmaBounds ? settings.sigmaMax ?? high : high)
+    }
+
     /// Appends a converted model output to the history, keeping the last `solverOrder`.
     func remember(_ output: [Float]) {
         modelOutputs.append(output)

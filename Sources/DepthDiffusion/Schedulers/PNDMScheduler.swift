@@ -1,16 +1,7 @@
 /// Pseudo numerical methods for diffusion models; reproduces diffusers `PNDMScheduler`, including
 /// the Runge–Kutta warm-up (`skip_prk_steps=False`) and the linear multistep (PLMS) state machine.
-public final class PNDMScheduler: Scheduler {
-    public let order = 1
-    public private(set) var timesteps: [Double] = []
-    public let initNoiseSigma: Float = 1
-
-    private let alphas: AlphaSchedule
-    private let prediction: PredictionType
-    private let spacing: TimestepSpacing
-    private let stepsOffset: Int
+public final class PNDMScheduler: AlphaSampler, Scheduler {
     private let skipPrkSteps: Bool
-    private var stepsCount = 0
     private var prkTimesteps: [Int] = []
     private var counter = 0
     private var ets: [[Float]] = []
@@ -19,17 +10,12 @@ public final class PNDMScheduler: Scheduler {
 
     /// Creates the scheduler from a `scheduler_config.json` configuration (diffusers defaults for absent keys).
     public init(config: SchedulerConfig) throws {
-        let schedule = try NoiseSchedule(config: config)
-        alphas = AlphaSchedule(schedule: schedule, setAlphaToOne: config.setAlphaToOne ?? false)
-        prediction = try PredictionType.parse(config.predictionType)
-        spacing = try TimestepSpacing.parse(config.timestepSpacing, default: .leading)
-        stepsOffset = config.stepsOffset ?? 0
         skipPrkSteps = config.skipPrkSteps ?? false
+        try super.init(config: config, setAlphaToOne: false)
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        let base = try alphas.ascendingTimesteps(steps, spacing: spacing, stepsOffset: stepsOffset)
-        stepsCount = steps
+        let base = try startSchedule(steps)
         var all: [Int]
         if skipPrkSteps {
             prkTimesteps = []
@@ -48,10 +34,6 @@ public final class PNDMScheduler: Scheduler {
         curSample = nil
     }
 
-    public func setBeginIndex(_ index: Int) {}
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
-
     public func step(modelOutput: [Float], timestep: Double, sample: [Float], generator: RandomSource?) throws -> [Float] {
         guard stepsCount > 0 else { throw SchedulerError.timestepsNotSet }
         try LatentMath.check(sample, modelOutput)
@@ -59,10 +41,6 @@ public final class PNDMScheduler: Scheduler {
             return try stepPRK(modelOutput, LatentMath.integerTimestep(timestep), sample)
         }
         return try stepPLMS(modelOutput, LatentMath.integerTimestep(timestep), sample)
-    }
-
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try alphas.addNoise(original: original, noise: noise, timestep: timestep)
     }
 
     private func stepPRK(_ modelOutput: [Float], _ timestep: Int, _ sample: [Float]) throws -> [Float] {

@@ -47,11 +47,19 @@ struct SigmaSchedulerSettings {
         if useKarras {
             let low = sigmaBounds ? sigmaMin ?? sigmas[sigmas.count - 1] : sigmas[sigmas.count - 1]
             let high = sigmaBounds ? sigmaMax ?? sigmas[0] : sigmas[0]
-            sigmas = NumPyCompat.karras(sigmaMin: low, sigmaMax: high, count: steps)
-            let logSigmas = train.map { Foundation.log($0) }
-            timesteps = sigmas.map { Double(Float(NumPyCompat.sigmaToT($0, logSigmas: logSigmas))) }
+            let karras = karras(steps, low: low, high: high)
+            sigmas = karras.sigmas
+            timesteps = karras.timesteps.map { Double(Float($0)) }
         }
         return (sigmas, timesteps)
+    }
+
+    /// `steps` Karras sigmas from `low` to `high` (diffusers' `_convert_to_karras`, rho 7) and the fractional
+    /// training timesteps they fall on (`_sigma_to_t`), before each scheduler rounds them its own way.
+    func karras(_ steps: Int, low: Double, high: Double) -> (sigmas: [Double], timesteps: [Double]) {
+        let sigmas = NumPyCompat.karras(sigmaMin: low, sigmaMax: high, count: steps)
+        let logSigmas = schedule.trainSigmas.map { Foundation.log($0) }
+        return (sigmas, sigmas.map { NumPyCompat.sigmaToT($0, logSigmas: logSigmas) })
     }
 
     /// The multistep solvers' (DPM-Solver++, UniPC) timesteps before any Karras resampling.

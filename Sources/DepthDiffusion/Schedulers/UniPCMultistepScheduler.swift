@@ -24,19 +24,11 @@ public final class UniPCMultistepScheduler: MultistepSampler, Scheduler {
     }
 
     public func setTimesteps(_ steps: Int) throws {
-        var ts = try settings.multistepTimesteps(steps)
-        let train = settings.schedule.trainSigmas
-        var sigmas: [Float]
-        if settings.useKarras {
-            let karras = NumPyCompat.karras(sigmaMin: settings.sigmaMin ?? Double(train[0]), sigmaMax: settings.sigmaMax ?? Double(train[train.count - 1]), count: steps)
-            let logSigmas = train.map { Foundation.log($0) }
-            ts = karras.map { NumPyCompat.round(NumPyCompat.sigmaToT($0, logSigmas: logSigmas)) }
-            sigmas = (karras + [finalSigmaIsZero ? 0 : karras[karras.count - 1]]).map { Float($0) }
-        } else {
-            let last: Double = finalSigmaIsZero ? 0 : Double(train[0])
-            sigmas = (ts.map { NumPyCompat.interp($0, train) } + [last]).map { Float($0) }
-        }
-        reset(sigmas: sigmas, timesteps: ts)
+        let schedule = try multistepSchedule(steps, sigmaBounds: true)
+        // With Karras sigmas the schedule ends at the smallest Karras sigma, else at the smallest training sigma.
+        let smallest = settings.useKarras ? schedule.sigmas[schedule.sigmas.count - 1] : Double(settings.schedule.trainSigmas[0])
+        let ts = settings.useKarras ? schedule.timesteps.map(NumPyCompat.round) : schedule.timesteps
+        reset(sigmas: (schedule.sigmas + [finalSigmaIsZero ? 0 : smallest]).map { Float($0) }, timesteps: ts)
         lastSample = nil
     }
 

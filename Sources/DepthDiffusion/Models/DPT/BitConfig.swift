@@ -1,7 +1,10 @@
 import Foundation
 
 /// The fields of transformers' `BitConfig` used by DPT-Hybrid's backbone.
-public struct BitConfig: Sendable, Equatable {
+///
+/// `Codable` with the coding keys of the fields that `backbone_config` holds as they are (`global_padding`, whose
+/// `null` differs from an absent key, and the output stages are left out).
+public struct BitConfig: Codable, Sendable, Equatable {
     public var numChannels = 3
     public var embeddingSize = 64
     public var hiddenSizes = [256, 512, 1024, 2048]
@@ -17,6 +20,11 @@ public struct BitConfig: Sendable, Equatable {
     /// Stage names whose outputs the backbone returns (`stem`, `stage1`, ...).
     public var outFeatures: [String] = []
 
+    enum CodingKeys: CodingKey {
+        case numChannels, embeddingSize, hiddenSizes, depths, layerType, hiddenAct, numGroups, embeddingDynamicPadding
+        case outputStride, widthFactor
+    }
+
     public init() {}
 
     /// BiT as DPTConfig builds it when `backbone_config` is absent.
@@ -27,53 +35,33 @@ public struct BitConfig: Sendable, Equatable {
         return c
     }
 
-    /// The `backbone_config` object of a DPT-Hybrid `config.json`; absent fields keep ``dptHybridDefault``.
-    struct Raw: Decodable {
-        var numChannels: Int?, embeddingSize: Int?, hiddenSizes: [Int]?, depths: [Int]?, layerType: String?
-        var hiddenAct: String?, globalPadding: String??, numGroups: Int?, embeddingDynamicPadding: Bool?
-        var outputStride: Int?, widthFactor: Int?, outFeatures: [String]?, outIndices: [Int]?
+    /// Reads the `backbone_config` object of a DPT-Hybrid `config.json`; absent fields keep ``dptHybridDefault``.
+    init(backboneConfig object: [String: JSONValue], file: String) throws {
+        let file = "\(file) (backbone_config)"
+        let raw = try ConfigFile.decode(Raw.self, data: JSONEncoder().encode(object), file: file)
+        self = raw.config(try ConfigFile.decode(object, over: BitConfig.dptHybridDefault, file: file))
+    }
 
-        enum CodingKeys: String, CodingKey {
-            case numChannels, embeddingSize, hiddenSizes, depths, layerType, hiddenAct, globalPadding, numGroups
-            case embeddingDynamicPadding, outputStride, widthFactor, outFeatures, outIndices
-        }
+    /// The fields of `backbone_config` that need conversion.
+    private struct Raw: Decodable {
+        var globalPadding: String??, outFeatures: [String]?, outIndices: [Int]?
+
+        enum CodingKeys: CodingKey { case globalPadding, outFeatures, outIndices }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            numChannels = try c.decodeIfPresent(Int.self, forKey: .numChannels)
-            embeddingSize = try c.decodeIfPresent(Int.self, forKey: .embeddingSize)
-            hiddenSizes = try c.decodeIfPresent([Int].self, forKey: .hiddenSizes)
-            depths = try c.decodeIfPresent([Int].self, forKey: .depths)
-            layerType = try c.decodeIfPresent(String.self, forKey: .layerType)
-            hiddenAct = try c.decodeIfPresent(String.self, forKey: .hiddenAct)
             // `global_padding: null` (symmetric padding) differs from an absent key (the hybrid default SAME).
             if c.contains(.globalPadding) { globalPadding = .some(try c.decodeIfPresent(String.self, forKey: .globalPadding)) }
-            numGroups = try c.decodeIfPresent(Int.self, forKey: .numGroups)
-            embeddingDynamicPadding = try c.decodeIfPresent(Bool.self, forKey: .embeddingDynamicPadding)
-            outputStride = try c.decodeIfPresent(Int.self, forKey: .outputStride)
-            widthFactor = try c.decodeIfPresent(Int.self, forKey: .widthFactor)
             outFeatures = try c.decodeIfPresent([String].self, forKey: .outFeatures)
             outIndices = try c.decodeIfPresent([Int].self, forKey: .outIndices)
         }
 
-        func config() -> BitConfig {
-            var c = BitConfig.dptHybridDefault
-            c.numChannels = numChannels ?? c.numChannels
-            c.embeddingSize = embeddingSize ?? c.embeddingSize
-            c.hiddenSizes = hiddenSizes ?? c.hiddenSizes
-            c.depths = depths ?? c.depths
-            c.layerType = layerType ?? c.layerType
-            c.hiddenAct = hiddenAct ?? c.hiddenAct
-            if let padding = globalPadding { c.globalPadding = padding?.uppercased() }
-            c.numGroups = numGroups ?? c.numGroups
-            c.embeddingDynamicPadding = embeddingDynamicPadding ?? c.embeddingDynamicPadding
-            c.outputStride = outputStride ?? c.outputStride
-            c.widthFactor = widthFactor ?? c.widthFactor
-            if let outFeatures {
-                c.outFeatures = outFeatures
-            } else if let outIndices {
-                c.outFeatures = outIndices.map { $0 == 0 ? "stem" : "stage\($0)" }
-            }
+        /// Completes `plain`, the fields read as they are; absent ones keep ``BitConfig/dptHybridDefault``.
+        func config(_ plain: BitConfig) -> BitConfig {
+            var c = plain
+            let defaults = BitConfig.dptHybridDefault
+            c.globalPadding = globalPadding.map { $0?.uppercased() } ?? defaults.globalPadding
+            c.outFeatures = outFeatures ?? outIndices?.map { $0 == 0 ? "stem" : "stage\($0)" } ?? defaults.outFeatures
             return c
         }
     }

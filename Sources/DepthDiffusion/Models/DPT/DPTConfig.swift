@@ -2,7 +2,11 @@ import Foundation
 
 /// The fields of transformers' `DPTConfig` (`depth_estimator/config.json`) that the depth model uses,
 /// with transformers' defaults for absent keys.
-public struct DPTConfig: Sendable, Equatable {
+///
+/// `Codable` with the coding keys of the fields that `config.json` holds as they are (`layer_norm_eps`,
+/// `image_size` and the backbone, which need conversion, are left out); ``init(contentsOf:)`` reads a whole file
+/// with defaults and checks.
+public struct DPTConfig: Codable, Sendable, Equatable {
     public var hiddenSize = 768
     public var numHiddenLayers = 12
     public var numAttentionHeads = 12
@@ -29,6 +33,12 @@ public struct DPTConfig: Sendable, Equatable {
     /// The BiT backbone of the hybrid model (`nil` for plain ViT DPT).
     public var backbone: BitConfig? = nil
 
+    enum CodingKeys: CodingKey {
+        case hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, patchSize, numChannels, isHybrid
+        case qkvBias, backboneOutIndices, readoutType, reassembleFactors, neckHiddenSizes, fusionHiddenSize, headInIndex
+        case useBatchNormInFusionResidual, useBiasInFusionResidual, addProjection, backboneFeatmapShape, neckIgnoreStages
+    }
+
     public static func == (a: DPTConfig, b: DPTConfig) -> Bool {
         a.hiddenSize == b.hiddenSize && a.numHiddenLayers == b.numHiddenLayers && a.imageSize == b.imageSize
             && a.backbone == b.backbone && a.neckHiddenSizes == b.neckHiddenSizes && a.isHybrid == b.isHybrid
@@ -52,30 +62,27 @@ public struct DPTConfig: Sendable, Equatable {
 
     /// Reads `config.json` (or the `depth_estimator` folder that holds it).
     public init(contentsOf url: URL) throws {
-        self = try ConfigFile.decode(Raw.self, from: url).config(source: url.lastPathComponent)
+        let (data, file) = try ConfigFile.read(url)
+        try self.init(json: data, file: file, source: url.lastPathComponent)
     }
 
     /// Parses the JSON text of `config.json`.
     public init(json data: Data, source: String = "config.json") throws {
-        self = try ConfigFile.decode(Raw.self, data: data, file: source).config(source: source)
+        try self.init(json: data, file: source, source: source)
     }
 
-    /// `config.json` as written by transformers: every field optional, transformers' defaults for absent ones.
-    private struct Raw: Decodable {
-        var hiddenSize: Int?, numHiddenLayers: Int?, numAttentionHeads: Int?, intermediateSize: Int?
-        var hiddenAct: String?, layerNormEps: Double?, imageSize: OneOrList<Int>?, patchSize: Int?, numChannels: Int?
-        var isHybrid: Bool?, qkvBias: Bool?, backboneOutIndices: [Int]?, readoutType: String?
-        var reassembleFactors: [Double]?, neckHiddenSizes: [Int]?, fusionHiddenSize: Int?, headInIndex: Int?
-        var useBatchNormInFusionResidual: Bool?, useBiasInFusionResidual: Bool?, addProjection: Bool?
-        var backboneFeatmapShape: [Int]?, neckIgnoreStages: [Int]?, backboneConfig: BitConfig.Raw?, backbone: String?
+    private init(json data: Data, file: String, source: String) throws {
+        let raw = try ConfigFile.decode(Raw.self, data: data, file: file)
+        self = try raw.config(ConfigFile.decode(data: data, over: DPTConfig(), file: file), file: file, source: source)
+    }
 
-        func config(source: String) throws -> DPTConfig {
-            var c = DPTConfig()
-            c.hiddenSize = hiddenSize ?? c.hiddenSize
-            c.numHiddenLayers = numHiddenLayers ?? c.numHiddenLayers
-            c.numAttentionHeads = numAttentionHeads ?? c.numAttentionHeads
-            c.intermediateSize = intermediateSize ?? c.intermediateSize
-            c.hiddenAct = hiddenAct ?? c.hiddenAct
+    /// The fields of `config.json` that need conversion, and the backbone.
+    private struct Raw: Decodable {
+        var layerNormEps: Double?, imageSize: OneOrList<Int>?, backboneConfig: [String: JSONValue]?, backbone: String?
+
+        /// Completes `plain`, the fields read as they are, and checks the result.
+        func config(_ plain: DPTConfig, file: String, source: String) throws -> DPTConfig {
+            var c = plain
             c.layerNormEps = layerNormEps.map(Float.init) ?? c.layerNormEps
             if let size = imageSize {
                 guard size.values.count == (size.isList ? 2 : 1) else {
@@ -83,23 +90,8 @@ public struct DPTConfig: Sendable, Equatable {
                 }
                 c.imageSize = (size.values[0], size.values[size.isList ? 1 : 0])
             }
-            c.patchSize = patchSize ?? c.patchSize
-            c.numChannels = numChannels ?? c.numChannels
-            c.isHybrid = isHybrid ?? c.isHybrid
-            c.qkvBias = qkvBias ?? c.qkvBias
-            c.backboneOutIndices = backboneOutIndices ?? c.backboneOutIndices
-            c.readoutType = readoutType ?? c.readoutType
-            c.reassembleFactors = reassembleFactors ?? c.reassembleFactors
-            c.neckHiddenSizes = neckHiddenSizes ?? c.neckHiddenSizes
-            c.fusionHiddenSize = fusionHiddenSize ?? c.fusionHiddenSize
-            c.headInIndex = headInIndex ?? c.headInIndex
-            c.useBatchNormInFusionResidual = useBatchNormInFusionResidual ?? false
-            c.useBiasInFusionResidual = useBiasInFusionResidual
-            c.addProjection = addProjection ?? c.addProjection
             if c.isHybrid {
-                c.backboneFeatmapShape = backboneFeatmapShape ?? c.backboneFeatmapShape
-                c.neckIgnoreStages = neckIgnoreStages ?? c.neckIgnoreStages
-                c.backbone = backboneConfig?.config() ?? BitConfig.dptHybridDefault
+                c.backbone = try backboneConfig.map { try BitConfig(backboneConfig: $0, file: file) } ?? BitConfig.dptHybridDefault
             } else {
                 c.backboneFeatmapShape = nil
                 c.neckIgnoreStages = []

@@ -4,7 +4,6 @@ struct DPTViTEmbeddings {
     let projection: Conv2d
     let clsToken: Tensor
     let positionEmbeddings: DPTPositionEmbeddings
-    let patchSize: Int
 
     init(_ binder: WeightBinder, config: DPTConfig) throws {
         let d = config.hiddenSize, p = config.patchSize
@@ -13,11 +12,11 @@ struct DPTViTEmbeddings {
         clsToken = try binder.tensor("cls_token", shape: [1, 1, d])
         let patches = (config.imageSize.height / p) * (config.imageSize.width / p)
         positionEmbeddings = try DPTPositionEmbeddings(table: binder.tensor("position_embeddings", shape: [1, patches + 1, d]))
-        patchSize = p
     }
 
     func callAsFunction(_ pixelValues: Tensor) throws -> Tensor {
-        let (h, w) = (pixelValues.shape[2] / patchSize, pixelValues.shape[3] / patchSize)
+        // The projection's kernel and stride are the patch size.
+        let (h, w) = (pixelValues.shape[2] / projection.stride, pixelValues.shape[3] / projection.stride)
         let tokens = try dptTokens(fromMap: projection(pixelValues))
         return try dptAddClassToken(tokens, cls: clsToken, positions: positionEmbeddings.resized(height: h, width: w))
     }

@@ -2,18 +2,18 @@ import Foundation
 
 /// The fields of a transformers `CLIPTextConfig` (`text_encoder/config.json`) that the text encoder uses.
 ///
-/// Defaults are transformers' `CLIPTextConfig` defaults; stable-diffusion-2-depth sets hidden 1024,
-/// 23 layers, 16 heads, intermediate 4096 and `hidden_act` `gelu`.
+/// The defaults (those of the initializer) are transformers' `CLIPTextConfig` defaults; stable-diffusion-2-depth
+/// sets hidden 1024, 23 layers, 16 heads, intermediate 4096 and `hidden_act` `gelu`.
 public struct CLIPTextConfig: Codable, Equatable, Sendable {
-    public var vocabSize = 49408
-    public var hiddenSize = 512
-    public var intermediateSize = 2048
-    public var numHiddenLayers = 12
-    public var numAttentionHeads = 8
-    public var maxPositionEmbeddings = 77
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var maxPositionEmbeddings: Int
     /// `gelu` (erf), `quick_gelu`, or `gelu_new` / `gelu_pytorch_tanh` (tanh approximation).
-    public var hiddenAct = "quick_gelu"
-    public var layerNormEps = 1e-5
+    public var hiddenAct: String
+    public var layerNormEps: Double
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"

@@ -3,7 +3,11 @@ import Foundation
 /// The fields of diffusers' `UNet2DConditionModel` `config.json` that this implementation uses, with diffusers'
 /// defaults. Every other field must hold the value that the Stable Diffusion UNets use; anything else is
 /// rejected with ``ConfigError``.
-public struct UNet2DConditionConfig: Equatable, Sendable {
+///
+/// `Codable` with the coding keys of the fields that `config.json` holds as they are (the per-block lists and
+/// `cross_attention_dim`, which have other forms there, are left out); ``init(contentsOf:)`` reads a whole file
+/// with defaults and checks.
+public struct UNet2DConditionConfig: Codable, ModelConfigFile, Equatable, Sendable {
     public var inChannels = 4
     public var outChannels = 4
     public var blockOutChannels = [320, 640, 1280, 1280]
@@ -29,6 +33,11 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
     public var midBlockScaleFactor: Float = 1
     public var downsamplePadding = 1
 
+    enum CodingKeys: CodingKey {
+        case inChannels, outChannels, blockOutChannels, layersPerBlock, downBlockTypes, upBlockTypes, useLinearProjection
+        case upcastAttention, flipSinToCos, freqShift, normNumGroups, normEps, midBlockScaleFactor, downsamplePadding
+    }
+
     public init() {}
 
     /// stabilityai/stable-diffusion-2-depth `unet/config.json` (865.9 M parameters).
@@ -43,12 +52,12 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
 
     /// Reads `config.json` (or the `config.json` inside a component folder).
     public init(contentsOf url: URL) throws {
-        self = try ConfigFile.decode(Raw.self, from: url).validated()
+        self = try Self.read(url)
     }
 
     /// Decodes the JSON text of a `config.json`.
     public init(jsonData: Data) throws {
-        self = try ConfigFile.decode(Raw.self, data: jsonData, file: "unet config.json").validated()
+        self = try Self.read(jsonData, file: "unet config.json")
     }
 
     /// The time embedding width (`block_out_channels[0] * 4`).
@@ -96,14 +105,11 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
         }
     }
 
-    /// The raw JSON form, decoded leniently and then checked.
-    private struct Raw: Decodable {
-        var inChannels: Int?, outChannels: Int?, blockOutChannels: [Int]?, layersPerBlock: Int?
-        var downBlockTypes: [String]?, upBlockTypes: [String]?, midBlockType: String?
+    /// The fields with other forms in `config.json`, and those that must hold the Stable Diffusion UNets' values.
+    struct Extras: ModelConfigExtras {
+        var midBlockType: String?
         var attentionHeadDim: IntOrList?, numAttentionHeads: IntOrList?, transformerLayersPerBlock: IntOrList?
-        var crossAttentionDim: IntOrList?, useLinearProjection: Bool?, upcastAttention: Bool?
-        var flipSinToCos: Bool?, freqShift: Int?, normNumGroups: Int?, normEps: Float?
-        var midBlockScaleFactor: Float?, downsamplePadding: Int?, actFn: String?, timeEmbeddingType: String?
+        var crossAttentionDim: IntOrList?, actFn: String?, timeEmbeddingType: String?
         var classEmbedType: String?, additionEmbedType: String?, centerInputSample: Bool?
         var resnetTimeScaleShift: String?, dualCrossAttention: Bool?, convInKernel: Int?, convOutKernel: Int?
         var timeCondProjDim: Int?, encoderHidDim: Int?, timeEmbeddingDim: Int?, resnetOutScaleFactor: Float?
@@ -119,7 +125,8 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
             }
         }
 
-        func validated() throws -> UNet2DConditionConfig {
+        /// Checks the fields and completes `plain`, the fields read as they are.
+        func completed(_ plain: UNet2DConditionConfig) throws -> UNet2DConditionConfig {
             func require<T: Equatable>(_ field: String, _ value: T?, _ allowed: T?, _ label: String) throws {
                 if let value, value != allowed {
                     throw ConfigError.unsupported(component: "unet", field: field, value: "\(value)", supported: label)
@@ -156,13 +163,7 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
                 throw ConfigError.unsupported(component: "unet", field: "num_attention_heads", value: "set",
                                                        supported: "null (heads come from attention_head_dim)")
             }
-            var c = UNet2DConditionConfig()
-            if let v = inChannels { c.inChannels = v }
-            if let v = outChannels { c.outChannels = v }
-            if let v = blockOutChannels { c.blockOutChannels = v }
-            if let v = layersPerBlock { c.layersPerBlock = v }
-            if let v = downBlockTypes { c.downBlockTypes = v }
-            if let v = upBlockTypes { c.upBlockTypes = v }
+            var c = plain
             let n = c.blockOutChannels.count
             c.attentionHeads = try (attentionHeadDim ?? IntOrList([8], isList: false)).perBlock(n, component: "unet", field: "attention_head_dim")
             c.transformerLayersPerBlock = try (transformerLayersPerBlock ?? IntOrList([1], isList: false))
@@ -173,14 +174,6 @@ public struct UNet2DConditionConfig: Equatable, Sendable {
                 }
                 c.crossAttentionDim = v.values[0]
             }
-            if let v = useLinearProjection { c.useLinearProjection = v }
-            if let v = upcastAttention { c.upcastAttention = v }
-            if let v = flipSinToCos { c.flipSinToCos = v }
-            if let v = freqShift { c.freqShift = v }
-            if let v = normNumGroups { c.normNumGroups = v }
-            if let v = normEps { c.normEps = v }
-            if let v = midBlockScaleFactor { c.midBlockScaleFactor = v }
-            if let v = downsamplePadding { c.downsamplePadding = v }
             try c.validate()
             return c
         }

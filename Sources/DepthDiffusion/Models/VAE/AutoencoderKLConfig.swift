@@ -1,7 +1,10 @@
 import Foundation
 
 /// The fields of diffusers' `AutoencoderKL` `config.json`, with diffusers' defaults.
-public struct AutoencoderKLConfig: Equatable, Sendable {
+///
+/// `Codable` with the coding keys of the fields that `config.json` holds as they are (`sample_size`, which may
+/// be a list there, is left out); ``init(contentsOf:)`` reads a whole file with defaults and checks.
+public struct AutoencoderKLConfig: Codable, ModelConfigFile, Equatable, Sendable {
     public var inChannels = 3
     public var outChannels = 3
     public var blockOutChannels = [64]
@@ -16,6 +19,11 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
     public var usePostQuantConv = true
     public var midBlockAddAttention = true
 
+    enum CodingKeys: CodingKey {
+        case inChannels, outChannels, blockOutChannels, layersPerBlock, latentChannels, normNumGroups, scalingFactor
+        case useQuantConv, usePostQuantConv, midBlockAddAttention
+    }
+
     public init() {}
 
     /// stabilityai/stable-diffusion-2-depth `vae/config.json` (83.7 M parameters).
@@ -29,12 +37,12 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
 
     /// Reads `config.json` (or the `config.json` inside a component folder).
     public init(contentsOf url: URL) throws {
-        self = try ConfigFile.decode(Raw.self, from: url).validated()
+        self = try Self.read(url)
     }
 
     /// Decodes the JSON text of a `config.json`.
     public init(jsonData: Data) throws {
-        self = try ConfigFile.decode(Raw.self, data: jsonData, file: "vae config.json").validated()
+        self = try Self.read(jsonData, file: "vae config.json")
     }
 
     /// Image pixels per latent pixel (`2^(levels-1)`, 8 for Stable Diffusion).
@@ -57,13 +65,12 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
         guard scalingFactor.isFinite, scalingFactor != 0 else { throw inconsistent("scaling_factor must be non-zero") }
     }
 
-    private struct Raw: Decodable {
-        var inChannels: Int?, outChannels: Int?, blockOutChannels: [Int]?, layersPerBlock: Int?, latentChannels: Int?
-        var normNumGroups: Int?, sampleSize: IntOrList?, scalingFactor: Float?, shiftFactor: Float?
-        var useQuantConv: Bool?, usePostQuantConv: Bool?, midBlockAddAttention: Bool?, actFn: String?
-        var downBlockTypes: [String]?, upBlockTypes: [String]?
+    /// The fields that are converted or only checked.
+    struct Extras: ModelConfigExtras {
+        var sampleSize: IntOrList?, shiftFactor: Float?, actFn: String?, downBlockTypes: [String]?, upBlockTypes: [String]?
 
-        func validated() throws -> AutoencoderKLConfig {
+        /// Checks the fields and completes `plain`, the fields read as they are.
+        func completed(_ plain: AutoencoderKLConfig) throws -> AutoencoderKLConfig {
             if let actFn, actFn != "silu" {
                 throw ConfigError.unsupported(component: "vae", field: "act_fn", value: actFn, supported: "silu")
             }
@@ -76,18 +83,8 @@ public struct AutoencoderKLConfig: Equatable, Sendable {
             for t in upBlockTypes ?? [] where t != "UpDecoderBlock2D" {
                 throw ConfigError.unsupported(component: "vae", field: "up_block_types", value: t, supported: "UpDecoderBlock2D")
             }
-            var c = AutoencoderKLConfig()
-            if let v = inChannels { c.inChannels = v }
-            if let v = outChannels { c.outChannels = v }
-            if let v = blockOutChannels { c.blockOutChannels = v }
-            if let v = layersPerBlock { c.layersPerBlock = v }
-            if let v = latentChannels { c.latentChannels = v }
-            if let v = normNumGroups { c.normNumGroups = v }
+            var c = plain
             if let v = sampleSize { c.sampleSize = v.values.first ?? c.sampleSize }
-            if let v = scalingFactor { c.scalingFactor = v }
-            if let v = useQuantConv { c.useQuantConv = v }
-            if let v = usePostQuantConv { c.usePostQuantConv = v }
-            if let v = midBlockAddAttention { c.midBlockAddAttention = v }
             let n = c.blockOutChannels.count
             if let d = downBlockTypes, d.count != n { throw ConfigError.inconsistent(component: "vae", detail: "\(d.count) down blocks for \(n) channel entries") }
             if let u = upBlockTypes, u.count != n { throw ConfigError.inconsistent(component: "vae", detail: "\(u.count) up blocks for \(n) channel entries") }

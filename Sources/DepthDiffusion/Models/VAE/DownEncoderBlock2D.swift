@@ -1,19 +1,12 @@
 /// diffusers `DownEncoderBlock2D`: resnets without time embedding and, except in the last block, a stride-2
 /// `downsamplers.0` padded only on the right and bottom.
-public struct DownEncoderBlock2D: Sendable {
-    public let resnets: [ResnetBlock2D]
-    public let downsampler: Downsample2D?
+public typealias DownEncoderBlock2D = VAEBlock2D<Downsample2D>
+
+extension VAEBlock2D where Resampler == Downsample2D {
+    /// The downsampler; `nil` in the last block.
+    public var downsampler: Downsample2D? { resampler }
 
     public init(_ binder: WeightBinder, inChannels: Int, outChannels: Int, layers: Int, groups: Int, addDownsample: Bool) throws {
-        resnets = try ResnetBlock2D.stack(binder, count: layers, inChannels: inChannels, outChannels: outChannels,
-                                          tembChannels: nil, groups: groups, eps: 1e-6)
-        downsampler = addDownsample ? try Downsample2D(binder.scope("downsamplers").scope(0), channels: outChannels, padding: 0) : nil
-    }
-
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        var h = x
-        for resnet in resnets { h = try resnet(h, temb: nil) }
-        if let downsampler { h = try downsampler(h) }
-        return h
+        try self.init(binder, inChannels: inChannels, outChannels: outChannels, layers: layers, groups: groups, resample: addDownsample)
     }
 }

@@ -15,6 +15,8 @@ struct CommonOptions: ParsableArguments {
     var threads: Int?
     @Option(help: "How layer weights are held: fp32, fp16 or bf16 (bf16 also multiplies in bf16 on AVX512-BF16).")
     var precision: WeightPrecision = .fp32
+    @Option(help: "The cpu backend's cache of freed buffers, in MiB (default 512).")
+    var cpuCacheMb: Int?
 
     func validate() throws {
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
@@ -29,9 +31,11 @@ struct CommonOptions: ParsableArguments {
 
     func makeBackend() throws -> ComputeBackend {
         cpuThreads.store(threads ?? ProcessInfo.processInfo.activeProcessorCount, ordering: .relaxed)
-        if let threads {
-            guard try BackendKind(parsing: backend) == .cpu else { throw ValidationError("--threads applies to --backend cpu") }
-            return try CPUBackend(threads: threads)
+        if threads != nil || cpuCacheMb != nil {
+            guard try BackendKind(parsing: backend) == .cpu else {
+                throw ValidationError("--threads and --cpu-cache-mb apply to --backend cpu")
+            }
+            return try CPUBackend(threads: threads, cacheBytes: max(0, cpuCacheMb ?? 512) << 20)
         }
         return try BackendKind(parsing: backend).makeBackend()
     }

@@ -259,6 +259,7 @@ public final class DepthToImagePipeline: Sendable {
                     eps = try backend.add(halves[0], backend.affine(backend.sub(halves[1], halves[0]), scale: request.guidanceScale))
                 }
                 latents = try scheduler.step(modelOutput: eps.toArray(), timestep: t, sample: latents, generator: generator)
+                if options.lowMemory { backend.releaseCachedMemory() }
                 guard latents.allSatisfy(\.isFinite) else { throw PipelineError.nonFiniteLatents(step: i + 1, totalSteps: timesteps.count) }
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 if let progress, !progress(DepthToImageProgress(step: i + 1, totalSteps: timesteps.count, timestep: t, elapsed: elapsed)) {

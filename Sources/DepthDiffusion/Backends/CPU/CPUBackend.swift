@@ -10,7 +10,7 @@ public final class CPUBackend: ComputeBackend {
     /// The cores this backend's kernels use: OpenBLAS's thread count for its GEMMs and the worker count of
     /// the kernels that split work themselves.
     public let threads: Int
-    /// Recycles freed buffers (at most `cacheBytes`), so repeated steps do not fault in fresh pages.
+    /// Recycles freed buffers (at most `cacheBytes`, default 512 MiB), so repeated steps do not fault in fresh pages.
     let pool: BufferPool
     let parallel: Parallel
     let tuning: CPUTuning
@@ -21,11 +21,11 @@ public final class CPUBackend: ComputeBackend {
     /// take turns (each with its own count) rather than overlap.
     ///
     /// - Throws: ``BackendError/unavailable(_:)`` when `libopenblas.so.0` cannot be loaded.
-    public convenience init(threads: Int? = nil, cacheBytes: Int = 2 << 30) throws {
+    public convenience init(threads: Int? = nil, cacheBytes: Int = 512 << 20) throws {
         try self.init(threads: threads, cacheBytes: cacheBytes, tuning: CPUTuning())
     }
 
-    init(threads: Int? = nil, cacheBytes: Int = 2 << 30, tuning: CPUTuning) throws {
+    init(threads: Int? = nil, cacheBytes: Int = 512 << 20, tuning: CPUTuning) throws {
         try OpenBLASLibrary.load()
         pool = BufferPool(limitBytes: cacheBytes)
         let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)

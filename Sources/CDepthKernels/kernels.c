@@ -128,3 +128,10 @@ void dd_geglu(const float *h, const float *g, float *o, long n) { DISPATCH(geglu
 void dd_affine(const float *x, float *y, long n, float scale, float shift, int silu) { DISPATCH(affine, x, y, n, scale, shift, silu); }
 void dd_softmax(float *row, long n) { if (n > 0) DISPATCH(softmax, row, n); }
 float dd_online_softmax(float *row, long n, float *m, float *l) { return n > 0 ? DISPATCH(online_softmax, row, n, m, l) : 1.0f; }
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+void dd_release_heap(void) { malloc_trim(0); }
+#else
+void dd_release_heap(void) {}
+#endif

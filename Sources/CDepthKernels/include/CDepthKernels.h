@@ -13,6 +13,9 @@ void dd_affine(const float *x, float *y, long n, float scale, float shift, int s
 /// The widest instruction set the kernels may use on this CPU (checked once): 2 = AVX-512 (F + VL),
 /// 1 = AVX2 + FMA, 0 = the baseline target.
 int dd_cpu_level(void);
+
+/// Returns the C heap's free memory to the operating system (glibc `malloc_trim(0)`; nothing elsewhere).
+void dd_release_heap(void);
 /// In-place max-subtracted softmax of one row.
 void dd_softmax(float *row, long n);
 /// One block of an online (flash-style) softmax row: with the running maximum `*m` (start at -INFINITY) and

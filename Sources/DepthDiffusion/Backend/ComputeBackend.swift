@@ -45,6 +45,9 @@ public protocol ComputeBackend: AnyObject, Sendable {
     func synchronize() throws
     /// Returns cached, currently unused memory (buffer pools) to the system. The default does nothing.
     func releaseCachedMemory()
+    /// Caps the memory of freed buffers the backend keeps for reuse at `bytes` from now on (for every user of
+    /// the backend, or of the OpenCL device). The default does nothing.
+    func limitCachedMemory(toBytes bytes: Int)
 
     // MARK: Linear algebra
 
@@ -152,6 +155,8 @@ public protocol ComputeBackend: AnyObject, Sendable {
 // never calls on a backend that does not claim them, throw.
 extension ComputeBackend {
     public func releaseCachedMemory() {}
+
+    public func limitCachedMemory(toBytes bytes: Int) {}
 
     public func supports(_ capability: BackendCapability) -> Bool { false }
 

@@ -50,6 +50,8 @@ public final class DepthToImagePipeline: Sendable {
     /// In low-memory mode the VAE works in tiles on images of more pixels than this (512x512) that are larger
     /// than one tile (768 pixels for stable-diffusion-2-depth), instead of above 1024x1024.
     public static let lowMemoryTilingPixels = 512 * 512
+    /// In low-memory mode the backend keeps at most this much memory of freed buffers for reuse (64 MiB).
+    public static let lowMemoryCacheBytes = 64 << 20
 
     /// Loads every component of a diffusers `stable-diffusion-2-depth` folder onto `backend` in float32.
     public convenience init(modelFolder url: URL, backend: ComputeBackend, variant: String? = nil) throws {
@@ -143,6 +145,7 @@ public final class DepthToImagePipeline: Sendable {
         self.backend = backend
         self.folder = folder
         self.options = options
+        if options.lowMemory { backend.limitCachedMemory(toBytes: Self.lowMemoryCacheBytes) }
         self.unetConfig = unetConfig
         self.vaeConfig = vaeConfig
         promptComponent = prompts

@@ -13,8 +13,9 @@ public struct PipelineOptions: Sendable, Equatable {
     public var precision: WeightPrecision
     /// `false` (default): every model is loaded once and stays in memory, for fast repeated generation.
     /// `true`: each model is loaded from its files when its stage starts and released after it (text encoder,
-    /// depth estimator, VAE encoder, UNet, VAE decoder, one at a time), the backend's buffer caches are also
-    /// emptied after every denoising step, and the VAE works in tiles on images of
+    /// depth estimator, VAE encoder, UNet, VAE decoder, one at a time), the backend keeps at most 64 MiB of freed
+    /// buffers (``ComputeBackend/limitCachedMemory(toBytes:)``, from the pipeline's creation on) and empties them
+    /// after every denoising step, and the VAE works in tiles on images of
     /// more than 512x512 pixels that are larger than one tile (``DepthToImagePipeline/lowMemoryTilingPixels``).
     /// Peak memory is then about the largest model plus its activations.
     public var lowMemory: Bool

@@ -83,6 +83,9 @@ final class ReducedPrecisionTests: XCTestCase {
             let resident = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: backend)
             let lean = try DepthToImagePipeline(modelFolder: PipelineParityTests.modelURL, backend: backend,
                                                 options: PipelineOptions(lowMemory: true))
+            if let cpu = backend as? CPUBackend {
+                XCTAssertEqual(cpu.pool.limitBytes, DepthToImagePipeline.lowMemoryCacheBytes, "low-memory mode caps the buffer cache")
+            }
             let expected = try resident.generate(request())
             let actual = try lean.generate(request())
             XCTAssertEqual(actual.images.map(\.pixels), expected.images.map(\.pixels), "low-memory image on \(backend.name)")

@@ -55,8 +55,14 @@ public final class CPUBackend: ComputeBackend {
 
     public func makeBuffer(count: Int) throws -> DeviceBuffer { try CPUBuffer(count: count, pool: pool) }
 
-    /// Returns cached, currently unused buffers to the system.
-    public func releaseCachedMemory() { pool.trim() }
+    /// Returns cached, currently unused buffers to the system, and the C heap's free memory with them
+    /// (`malloc_trim`: buffers under glibc's mmap threshold live on the heap, whose freed pages it otherwise keeps).
+    public func limitCachedMemory(toBytes bytes: Int) { pool.limitBytes = bytes }
+
+    public func releaseCachedMemory() {
+        pool.trim()
+        dd_release_heap()
+    }
 
     public func upload(_ source: UnsafeBufferPointer<Float>, to buffer: DeviceBuffer, offset: Int) throws {
         guard let base = source.baseAddress, offset >= 0, offset + source.count <= buffer.count else {

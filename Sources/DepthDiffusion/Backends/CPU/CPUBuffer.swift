@@ -39,9 +39,19 @@ final class BufferPool: @unchecked Sendable {
     private var order: [(bytes: Int, pointer: UnsafeMutableRawPointer)] = []
     private var held = 0
     private let lock = NSLock()
-    let limitBytes: Int
+    private var limit: Int
 
-    init(limitBytes: Int) { self.limitBytes = limitBytes }
+    init(limitBytes: Int) { limit = limitBytes }
+
+    /// The most bytes the pool holds; lowering it frees what is over the new limit.
+    var limitBytes: Int {
+        get { lock.lock(); defer { lock.unlock() }; return limit }
+        set {
+            lock.lock(); defer { lock.unlock() }
+            limit = max(0, newValue)
+            evict()
+        }
+    }
 
     deinit { for p in order { Glibc.free(p.pointer) } }
 
@@ -76,11 +86,16 @@ final class BufferPool: @unchecked Sendable {
     func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
         lock.lock()
         defer { lock.unlock() }
-        guard bytes <= limitBytes else { Glibc.free(pointer); return }
+        guard bytes <= limit else { Glibc.free(pointer); return }
         free[bytes, default: []].append(pointer)
         order.append((bytes, pointer))
         held += bytes
-        while held > limitBytes, !order.isEmpty {
+        evict()
+    }
+
+    /// Frees the oldest cached allocations until the pool holds at most `limit` bytes. Called under `lock`.
+    private func evict() {
+        while held > limit, !order.isEmpty {
             let old = order.removeFirst()
             if var list = free[old.bytes], let i = list.firstIndex(of: old.pointer) {
                 list.remove(at: i); free[old.bytes] = list

@@ -9,11 +9,11 @@ final class CPUWeight16: DeviceBuffer {
 }
 
 // The CPU backend's 16-bit weights: linear layers multiply the packed weight directly (AVX512-BF16 for bf16
-// weights where the processor has it, else the weight widened panel by panel for `sgemm`). Convolutions
-// multiply gathered patches by the stored weight the same way (no float32 copy of the weight), except where the
-// float32 Winograd path applies (4x fewer multiplications): it widens the weight to float32 scratch per call.
-// Winograd F(4x4, 3x3) products in bf16 measured a 6.6e-2 relative error on the full-size UNet, against 8e-3
-// for bf16 products elsewhere, so Winograd stays float32.
+// weights where the processor has it, else the weight widened panel by panel for `sgemm`). Convolutions with
+// bf16 weights on AVX512-BF16 multiply gathered patches by the stored weight in bf16, except where the float32
+// Winograd path applies (4x fewer multiplications; Winograd F(4x4, 3x3) products in bf16 measured a 6.6e-2
+// relative error on the full-size UNet, against 8e-3 for bf16 products elsewhere). Every other convolution
+// widens the weight to float32 scratch per call and runs the float32 paths at float32 speed.
 extension CPUBackend {
     public func makeWeight16(_ data: WeightData, rows: Int, cols: Int, precision: WeightPrecision) throws -> DeviceBuffer {
         guard precision != .fp32 else {
@@ -66,7 +66,7 @@ extension CPUBackend {
     public func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
                          output: DeviceBuffer) throws {
         let w = try weight16(weight)
-        if !usesWinograd(d) {
+        if w.format == .bfloat16, BF16GEMMPath.preferred == .avx512bf16, !usesWinograd(d) {
             return try patchConv(d, x: ptr(input), weight: w, bias: bias.map { UnsafePointer(ptr($0)) }, y: ptr(output))
         }
         let wide = try Scratch(count: w.outFeatures * w.inFeatures, pool: pool)
@@ -106,7 +106,7 @@ extension CPUBackend {
                     }
                 }
             }
-            try gemm16(m: n, a: pp, lda: k, weight: weight, c: po, ldc: cout, bias: bias)
+            try gemm16(m: n, a: pp, lda: k, weight: weight, c: po, ldc: cout, bias: bias, path: .avx512bf16)
             parallel.forEach(cout, grain: 4) { channels in
                 for co in channels {
                     var jj = 0

@@ -30,9 +30,20 @@ final class OpenCLBufferPool: @unchecked Sendable {
     private var free: [Int: [cl_mem]] = [:]
     private var held = 0
     private let lock = NSLock()
-    let limitBytes: Int
+    private var limit: Int
 
-    init(limitBytes: Int) { self.limitBytes = limitBytes }
+    init(limitBytes: Int) { limit = limitBytes }
+
+    /// The most bytes the pool holds; lowering it releases every cached buffer.
+    var limitBytes: Int {
+        get { lock.lock(); defer { lock.unlock() }; return limit }
+        set {
+            lock.lock()
+            limit = max(0, newValue)
+            lock.unlock()
+            trim()
+        }
+    }
 
     func take(_ bytes: Int) -> cl_mem? {
         lock.lock(); defer { lock.unlock() }
@@ -44,7 +55,7 @@ final class OpenCLBufferPool: @unchecked Sendable {
 
     func give(_ mem: cl_mem, _ bytes: Int) {
         lock.lock(); defer { lock.unlock() }
-        if held + bytes > limitBytes {
+        if held + bytes > limit {
             ddclReleaseMemObject(mem)
             return
         }

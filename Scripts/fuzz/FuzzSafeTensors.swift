@@ -1,11 +1,20 @@
 // The `safetensors` and `safetensors-index` targets.
 import Foundation
 
-/// A `.safetensors` file: header validation, then every tensor read as floats.
+/// A `.safetensors` file: header validation, then every tensor read as floats, and as the weight data a binder
+/// hands to a backend (packed into 16-bit panels as the CPU backend does, then widened back).
 func fuzzSafeTensors(_ bytes: UnsafeRawBufferPointer) {
     let url = fuzzFile(bytes, named: "model.safetensors")
     guard let file = try? SafeTensorsFile(url: url) else { return }
-    for name in file.names { _ = try? file.floats(name) }
+    for name in file.names {
+        _ = try? file.floats(name)
+        _ = try? file.withWeightData(name) { data in
+            let packed = try PackedWeight16(data: data, outFeatures: 1, inFeatures: data.count, format: .bfloat16)
+            var wide = [Float](repeating: 0, count: data.count)
+            wide.withUnsafeMutableBufferPointer { if let out = $0.baseAddress { packed.unpack(columns: 0, 1, into: out, ldo: 1) } }
+            return data.floats().count
+        }
+    }
 }
 
 /// A `model.safetensors.index.json` next to the two committed shards: the index, the shard lookup and

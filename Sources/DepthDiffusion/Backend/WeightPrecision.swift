@@ -39,8 +39,8 @@ public enum WeightData {
     public func floats() -> [Float] {
         switch self {
         case .float32(let p): return Array(p)
-        case .float16(let p): return (0..<count).map { Float16Conversion.float(fromHalfBits: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
-        case .bfloat16(let p): return (0..<count).map { Float16Conversion.float(fromBFloat16Bits: p.loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self)) }
+        case .float16(let p): return Float16Conversion.decode(p, as: .f16) ?? []
+        case .bfloat16(let p): return Float16Conversion.decode(p, as: .bf16) ?? []
         }
     }
 }

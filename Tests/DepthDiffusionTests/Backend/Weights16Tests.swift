@@ -177,6 +177,36 @@ final class Weights16Tests: SafeTensorsTestCase {
     }
 }
 
+extension Weights16Tests {
+    /// Tensor data at addresses that are not 4-byte (F32) or 2-byte (F16) aligned is read through copies, and a
+    /// non-float tensor bound as a weight is a typed error.
+    func testUnalignedAndNonFloatTensorsFromSafetensors() throws {
+        var rng = TestRandom(seed: 67)
+        let f32 = rng.floats(4 * 3), f16 = rng.floats(4 * 3).map { Float16($0) }
+        var data = f32.withUnsafeBytes { Array($0) } + f16.withUnsafeBytes { Array($0) }
+        data += [UInt8](repeating: 7, count: 8)
+        var header = #"{"a.weight":{"dtype":"F32","shape":[4,3],"data_offsets":[0,48]},"b.weight":{"dtype":"F16","shape":[4,3],"data_offsets":[48,72]},"c.weight":{"dtype":"I64","shape":[1,1],"data_offsets":[72,80]}}"#
+        // Data starts at 8 + header length: make that odd, so F32 is misaligned and F16 sits at an odd address.
+        if header.utf8.count % 2 == 0 { header += " " }
+        let file = try SafeTensorsCollection(url: writeSafeTensors("unaligned.safetensors", header: header, data: data))
+        let halfValues = f16.map(Float.init)
+        for backend in try conformanceBackends() {
+            let binder = WeightBinder(source: file, backend: backend, precision: .bf16)
+            XCTAssertEqual(try binder.scope("a").tensor("weight", shape: [4, 3]).toArray(), f32, "misaligned F32 on \(backend.name)")
+            XCTAssertEqual(try binder.scope("a").weight("weight", shape: [4, 3]).toArray(), Self.rounded(f32, .bf16))
+            XCTAssertEqual(try binder.scope("b").weight("weight", shape: [4, 3]).toArray(), Self.rounded(halfValues, .bf16),
+                           "F16 at an odd address on \(backend.name)")
+            XCTAssertEqual(try WeightBinder(source: file, backend: backend, precision: .fp16).scope("b")
+                .weight("weight", shape: [4, 3]).toArray(), halfValues)
+            XCTAssertThrowsError(try binder.scope("c").weight("weight", shape: [1, 1])) { error in
+                guard case .unsupportedDType(_, let tensor, let dtype)? = error as? SafeTensorsError else { return XCTFail("\(error)") }
+                XCTAssertEqual(tensor, "c.weight")
+                XCTAssertEqual(dtype, .i64)
+            }
+        }
+    }
+}
+
 /// Weights from a dictionary of name → (shape, values).
 final class DictionaryWeightSource: WeightSource {
     let tensors: [String: (shape: [Int], values: [Float])]

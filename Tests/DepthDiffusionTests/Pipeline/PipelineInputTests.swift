@@ -4,16 +4,7 @@ import XCTest
 @testable import DepthDiffusion
 
 /// Bad model folders and bad generation parameters give typed errors that say what to do.
-final class PipelineInputTests: XCTestCase {
-    var temp: URL!
-
-    override func setUpWithError() throws {
-        temp = FileManager.default.temporaryDirectory.appendingPathComponent("pipeline-inputs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: temp) }
-
+final class PipelineInputTests: TemporaryDirectoryTestCase {
     /// A copy of the demo model (symlinks resolved) that a test may break.
     func modelCopy() throws -> URL {
         let copy = temp.appendingPathComponent("model")

@@ -5,7 +5,7 @@ import XCTest
 
 /// The demo model with 16-bit weights and in low-memory mode, on every backend: each network's output against the
 /// float32 pipeline's (which matches the diffusers fixtures), and whole generations against float32 ones.
-final class ReducedPrecisionTests: XCTestCase {
+final class ReducedPrecisionTests: TemporaryDirectoryTestCase {
     static let image = PipelineParityTests.modelURL.deletingLastPathComponent().appendingPathComponent("input.png")
 
     /// Relative L2 error ‖a − e‖ / ‖e‖.
@@ -99,8 +99,7 @@ final class ReducedPrecisionTests: XCTestCase {
     func testLowMemoryModeReportsABrokenFolderAtOnce() throws {
         // The demo model with every component linked except the UNet, whose weights file is garbage.
         let fm = FileManager.default
-        let folder = fm.temporaryDirectory.appendingPathComponent("low-memory-\(UUID().uuidString)")
-        defer { try? fm.removeItem(at: folder) }
+        let folder = temp.appendingPathComponent("model")
         let demo = PipelineParityTests.modelURL
         try fm.createDirectory(at: folder.appendingPathComponent("unet"), withIntermediateDirectories: true)
         for item in try fm.contentsOfDirectory(atPath: demo.path) where item != "unet" {

@@ -5,16 +5,7 @@ import XCTest
 
 /// Configurations with absurd sizes, factors and scheduler values give a `ConfigError` (or another typed error)
 /// before anything is allocated, never an overflow trap or a huge allocation.
-final class HostileConfigTests: XCTestCase {
-    var temp: URL!
-
-    override func setUpWithError() throws {
-        temp = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: temp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: temp) }
-
+final class HostileConfigTests: TemporaryDirectoryTestCase {
     /// A copy of the demo model with `edit` applied to the text of one JSON file.
     func editedModel(_ file: String, _ edit: (String) -> String) throws -> URL {
         let copy = temp.appendingPathComponent("model-\(UUID().uuidString)")

@@ -333,13 +333,11 @@ public final class DepthToImagePipeline: Sendable {
     public func memoryEstimate(for request: DepthToImageRequest) -> GenerationMemoryEstimate {
         let scale = vaeConfig.scaleFactor
         let (width, height) = (request.image.width - request.image.width % scale, request.image.height - request.image.height % scale)
-        let tiled: Bool
-        if options.lowMemory {
-            let tile = VAETileSizes(config: vaeConfig).sampleTile
-            tiled = height * width > Self.lowMemoryTilingPixels && (height > tile || width > tile)
-        } else {
-            tiled = (try? vae.usesTiles(height: height, width: width)) ?? false
-        }
+        // In low-memory mode the VAE is not loaded; it will tile as `lowMemoryTilingPixels` says.
+        let tiled = options.lowMemory
+            ? VAETileSizes(config: vaeConfig).usesTiles(height: height, width: width, mode: .automatic,
+                                                        automaticPixels: Self.lowMemoryTilingPixels)
+            : (try? vae.usesTiles(height: height, width: width)) ?? false
         return GenerationMemoryEstimate(unet: unetConfig, vae: vaeConfig, width: width, height: height,
                                         images: request.imagesPerPrompt, guidance: request.guidanceScale > 1, vaeTiled: tiled)
     }

@@ -85,7 +85,7 @@ package struct PackedWeight16: Sendable {
             if let base = raw.baseAddress, Int(bitPattern: base) % 2 == 0 {
                 self = try pack(UnsafeBufferPointer(start: base.assumingMemoryBound(to: UInt16.self), count: raw.count / 2))
             } else {
-                self = try Array(raw.bindMemoryCopy()).withUnsafeBufferPointer { try pack($0) }
+                self = try raw.unalignedUInt16s().withUnsafeBufferPointer { try pack($0) }
             }
         }
     }
@@ -106,5 +106,5 @@ package struct PackedWeight16: Sendable {
 
 private extension UnsafeRawBufferPointer {
     /// The bytes as 16-bit values (unaligned loads).
-    func bindMemoryCopy() -> [UInt16] { (0..<count / 2).map { loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) } }
+    func unalignedUInt16s() -> [UInt16] { (0..<count / 2).map { loadUnaligned(fromByteOffset: 2 * $0, as: UInt16.self) } }
 }

@@ -62,12 +62,7 @@ public final class AutoencoderKL: Sendable {
 
     /// Whether an image of `height`×`width` pixels is tiled under the current mode.
     public func usesTiles(height: Int, width: Int) -> Bool {
-        switch tiling {
-        case .disabled: return false
-        case .enabled: return height > tileSizes.sampleTile || width > tileSizes.sampleTile
-        case .automatic:
-            return height * width > automaticTilingPixels && (height > tileSizes.sampleTile || width > tileSizes.sampleTile)
-        }
+        tileSizes.usesTiles(height: height, width: width, mode: tiling, automaticPixels: automaticTilingPixels)
     }
 
     /// The encoder's moments (after `quant_conv`) for images `[B, in_channels, H, W]` (diffusers `_encode`).

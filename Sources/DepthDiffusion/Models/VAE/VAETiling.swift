@@ -27,6 +27,17 @@ public struct VAETileSizes: Equatable, Sendable {
     public init(config: AutoencoderKLConfig) {
         self.init(sampleTile: config.sampleSize, latentTile: Int(Double(config.sampleSize) / Double(config.scaleFactor)))
     }
+
+    /// Whether an image of `height` x `width` pixels is processed in tiles under `mode`, where
+    /// ``VAETilingMode/automatic`` tiles images of more than `automaticPixels` pixels.
+    public func usesTiles(height: Int, width: Int, mode: VAETilingMode, automaticPixels: Int) -> Bool {
+        let larger = height > sampleTile || width > sampleTile
+        switch mode {
+        case .disabled: return false
+        case .enabled: return larger
+        case .automatic: return height * width > automaticPixels && larger
+        }
+    }
 }
 
 /// Runs `body` on overlapping tiles of `x` (`[B, C, H, W]`) and blends the results, reproducing diffusers'

@@ -23,7 +23,7 @@ public final class OpenCLBackend: ComputeBackend {
     /// Releases cached, currently unused device buffers.
     public func releaseCachedMemory() { ctx.pool.trim() }
 
-    public func limitCachedMemory(toBytes bytes: Int) { ctx.pool.limitBytes = bytes }
+    public func limitCachedMemory(toBytes bytes: Int) { ctx.pool.setLimit(bytes) }
 
     @inline(__always) func mem(_ b: DeviceBuffer) -> cl_mem { unsafeDowncast(b, to: OpenCLBuffer.self).mem }
 

@@ -22,7 +22,7 @@ final class OpenCLBuffer: DeviceBuffer, @unchecked Sendable {
 }
 
 /// Released device buffers keyed by size, so the denoising loop reuses allocations instead of
-/// creating and releasing `cl_mem` objects every step. Holds at most `limitBytes`.
+/// creating and releasing `cl_mem` objects every step. Holds at most its limit (`setLimit(_:)`).
 ///
 /// `@unchecked Sendable`: `cl_mem` handles are not `Sendable` types, but they may be used from any thread,
 /// and every mutable property is accessed under `lock`.
@@ -34,15 +34,10 @@ final class OpenCLBufferPool: @unchecked Sendable {
 
     init(limitBytes: Int) { limit = limitBytes }
 
-    /// The most bytes the pool holds; lowering it releases every cached buffer.
-    var limitBytes: Int {
-        get { lock.lock(); defer { lock.unlock() }; return limit }
-        set {
-            lock.lock()
-            limit = max(0, newValue)
-            lock.unlock()
-            trim()
-        }
+    /// Holds at most `bytes` from now on, starting empty.
+    func setLimit(_ bytes: Int) {
+        lock.withLock { limit = max(0, bytes) }
+        trim()
     }
 
     func take(_ bytes: Int) -> cl_mem? {

@@ -57,8 +57,7 @@ final class ProfilingBackend: ComputeBackend {
     }
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, output: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
-        let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
-        try timed("\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)") {
+        try timed(Self.convLabel(d)) {
             try inner.conv2d(d, input: input, weight: weight, bias: bias, output: output)
         }
     }
@@ -132,7 +131,15 @@ final class ProfilingBackend: ComputeBackend {
     func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
                   output: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
-        try timed("conv2d16") { try inner.conv2d16(d, input: input, weight: weight, bias: bias, output: output) }
+        try timed(Self.convLabel(d, suffix: " (16-bit)")) {
+            try inner.conv2d16(d, input: input, weight: weight, bias: bias, output: output)
+        }
+    }
+
+    /// A convolution's row in the report: kind, channels and input size.
+    private static func convLabel(_ d: Conv2DDescriptor, suffix: String = "") -> String {
+        let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
+        return "\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)" + suffix
     }
 
     /// Rows sorted by time: `{op, calls, seconds}`.

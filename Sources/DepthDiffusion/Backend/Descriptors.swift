@@ -64,10 +64,15 @@ public struct AttentionDescriptor: Equatable, Sendable {
     public var causal: Bool
     public var qRowStride: Int, kRowStride: Int, vRowStride: Int
     public var qOffset = 0, kOffset = 0, vOffset = 0
+    /// Allows bf16 products: a backend with bf16 arithmetic may round Q, K, the softmax weights and V to bf16
+    /// for the two products (float32 accumulation and softmax); one without computes in float32. Models set it
+    /// when their weights are bound as bf16 (``WeightPrecision/bf16``).
+    public var bf16Products: Bool
     public init(batch: Int, heads: Int, queryLength: Int, keyLength: Int, headDim: Int,
-                scale: Float? = nil, causal: Bool = false) {
+                scale: Float? = nil, causal: Bool = false, bf16Products: Bool = false) {
         self.batch = batch; self.heads = heads; self.queryLength = queryLength; self.keyLength = keyLength
         self.headDim = headDim; self.scale = scale ?? 1 / Float(headDim).squareRoot(); self.causal = causal
+        self.bf16Products = bf16Products
         qRowStride = heads * headDim; kRowStride = heads * headDim; vRowStride = heads * headDim
     }
     /// FLOPs of the two products (4·B·H·Lq·Lk·D).

@@ -148,7 +148,8 @@ final class ConformanceTests: XCTestCase {
         // Winograd F(4x4, 3x3) on every stride-1 3x3 shape (minimum side lowered to 1), in several chunks of tile
         // rows, against the double-precision reference and against the direct (shifted-GEMM) path.
         var rng = TestRandom(seed: 5)
-        let winograd = try CPUBackend(tuning: CPUTuning(winogradMinimumSide: 1, winogradTileBudget: 36 * 4 * 64))
+        let winograd = try CPUBackend(tuning: CPUTuning(winogradMinimumSide: 1, winogradMinimumTiles: 1,
+                                                        winogradTileBudget: 36 * 4 * 64))
         let direct = try CPUBackend(tuning: CPUTuning(winogradEnabled: false))
         var worst = 0.0
         for d in [Conv2DDescriptor(batch: 2, inChannels: 16, height: 13, width: 11, outChannels: 24, kernelH: 3, kernelW: 3,
@@ -175,6 +176,20 @@ final class ConformanceTests: XCTestCase {
             assertClose(fast, try run(direct), atol: 1e-5 * scale, rtol: 0, "winograd vs direct \(d)")
         }
         print("[measured] winograd conv on cpu: max error \(worst) of the output scale")
+    }
+
+    func testWinogradChoiceNeedsEnoughTiles() throws {
+        // Default tuning: DPT-Hybrid's 24x24 maps at batch 1 (36 tiles) take the direct path, the UNet's at batch 2
+        // (72 tiles) and its 64x64 maps take Winograd; 16x16 maps are below the minimum side.
+        let cpu = try CPUBackend()
+        func conv(_ batch: Int, _ side: Int, _ channels: Int) -> Conv2DDescriptor {
+            Conv2DDescriptor(batch: batch, inChannels: channels, height: side, width: side, outChannels: channels,
+                             kernelH: 3, kernelW: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+        }
+        XCTAssertFalse(cpu.usesWinograd(conv(1, 24, 256)))
+        XCTAssertTrue(cpu.usesWinograd(conv(2, 24, 640)))
+        XCTAssertTrue(cpu.usesWinograd(conv(2, 64, 320)))
+        XCTAssertFalse(cpu.usesWinograd(conv(2, 16, 1280)))
     }
 
     // MARK: Attention

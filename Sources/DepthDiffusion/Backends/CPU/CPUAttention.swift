@@ -16,6 +16,9 @@ import CDepthKernels
 extension CPUBackend {
     public func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer,
                           output: DeviceBuffer) throws {
+        if usesBF16Attention(d) {
+            return try flashAttentionBF16(d, q: ptr(q), k: ptr(k), v: ptr(v), output: ptr(output))
+        }
         if d.keyLength > 2 * tuning.attentionKeyBlock {
             return try flashAttention(d, q: ptr(q), k: ptr(k), v: ptr(v), output: ptr(output))
         }

@@ -12,10 +12,11 @@ import CDepthKernels
 
 extension CPUBackend {
     /// Whether `conv2d` takes the Winograd path for this shape: stride-1 3x3 kernels on maps of at least
-    /// `tuning.winogradMinimumSide` pixels per side, with a transformed weight of at most `tuning.winogradWeightBudget` floats.
+    /// `tuning.winogradMinimumSide` pixels per side and at least `tuning.winogradMinimumTiles` output tiles, with a transformed weight of at most `tuning.winogradWeightBudget` floats.
     func usesWinograd(_ d: Conv2DDescriptor) -> Bool {
         guard tuning.winogradEnabled, d.kernelH == 3, d.kernelW == 3, d.strideH == 1, d.strideW == 1,
-              d.outHeight >= tuning.winogradMinimumSide, d.outWidth >= tuning.winogradMinimumSide else { return false }
+              d.outHeight >= tuning.winogradMinimumSide, d.outWidth >= tuning.winogradMinimumSide,
+              d.batch * ((d.outHeight + 3) / 4) * ((d.outWidth + 3) / 4) >= tuning.winogradMinimumTiles else { return false }
         return 36 * d.outChannels * d.inChannels <= tuning.winogradWeightBudget
     }
 

@@ -23,6 +23,8 @@ public struct Attention: Sendable {
     public let heads: Int
     public let toQ: Linear, toK: Linear, toV: Linear
     public let toOut: Linear
+    /// Whether the attention products may run in bf16: the weights were bound as bf16.
+    public let bf16Products: Bool
 
     /// - Parameters:
     ///   - names: where the checkpoint keeps the projections (default: diffusers).
@@ -36,13 +38,15 @@ public struct Attention: Sendable {
         toK = try Linear(binder.scope(names.key), inFeatures: crossAttentionDim ?? queryDim, outFeatures: inner, bias: bias)
         toV = try Linear(binder.scope(names.value), inFeatures: crossAttentionDim ?? queryDim, outFeatures: inner, bias: bias)
         toOut = try Linear(binder.scope(names.output), inFeatures: inner, outFeatures: queryDim)
+        bf16Products = binder.precision == .bf16
     }
 
     /// `x` `[B, L, queryDim]`; `context` `[B, S, crossAttentionDim]` or `nil` for self-attention; `causal`
     /// masks keys after each query (the CLIP text model).
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil, causal: Bool = false) throws -> Tensor {
         let source = context ?? x
-        let a = try x.backend.attention(q: toQ(x), k: toK(source), v: toV(source), heads: heads, causal: causal)
+        let a = try x.backend.attention(q: toQ(x), k: toK(source), v: toV(source), heads: heads, causal: causal,
+                                             bf16Products: bf16Products)
         return try toOut(a)
     }
 }

@@ -1,0 +1,94 @@
+import CDepthKernels
+import Synchronization
+
+// Flash-style attention with bf16 products (AVX512-BF16 `vdpbf16ps`, float32 accumulation), taken when the
+// descriptor allows bf16 products (`AttentionDescriptor.bf16Products`, set by models bound with bf16 weights),
+// the processor runs AVX512-BF16, and the sequence is long enough for the flash path.
+//
+// K and V of every (batch, head) are first packed, block of keys by block, into the bf16 panel layout of
+// `dd_bf16_pack_b` (about 2·keys·headDim·2 bytes per head). Then the jobs of the float32 flash path run
+// unchanged except for the two products: S = (scale·Q_blk)·K_blkᵀ and O += P·V_blk are `dd_bf16_gemm` calls
+// with Q and P rounded to bf16 on the fly. The online softmax, the rescaling and the final division stay
+// float32.
+
+extension CPUBackend {
+    /// Whether ``attention(_:q:k:v:output:)`` multiplies in bf16 for `d`.
+    func usesBF16Attention(_ d: AttentionDescriptor) -> Bool {
+        d.bf16Products && !d.causal && d.keyLength > 2 * tuning.attentionKeyBlock && BF16GEMMPath.preferred == .avx512bf16
+    }
+
+    func flashAttentionBF16(_ d: AttentionDescriptor, q pq: UnsafeMutablePointer<Float>, k pk: UnsafeMutablePointer<Float>,
+                            v pv: UnsafeMutablePointer<Float>, output po: UnsafeMutablePointer<Float>) throws {
+        let (lq, lk, dh, hd) = (d.queryLength, d.keyLength, d.headDim, d.heads * d.headDim)
+        let rowBlock = min(lq, tuning.attentionRowBlock), keyBlock = tuning.attentionKeyBlock
+        let keyBlocks = (lk + keyBlock - 1) / keyBlock
+        // Packed sizes (16-bit elements) of one full block of keys, and of one head's keys or values.
+        let kBlockCount = Int(dd_bf16_packed_count(keyBlock, dh)), vBlockCount = Int(dd_bf16_packed_count(dh, keyBlock))
+        let headCount = keyBlocks * max(kBlockCount, vBlockCount)
+        let heads = d.batch * d.heads
+        let packed = try Scratch(count: (2 * heads * headCount + 1) / 2, pool: pool)
+        let words = UnsafeMutableRawPointer(packed.pointer).bindMemory(to: UInt16.self, capacity: 2 * heads * headCount)
+        // keys of head i at words[2i·headCount], values at words[(2i + 1)·headCount]; block j at j·(its block count).
+        parallel.forEach(heads * keyBlocks) { range in
+            for item in range {
+                let head = item / keyBlocks, block = item % keyBlocks, b = head / d.heads, h = head % d.heads
+                let k0 = block * keyBlock, n = min(keyBlock, lk - k0)
+                let kSource = pk + d.kOffset + (b * lk + k0) * d.kRowStride + h * dh
+                let vSource = pv + d.vOffset + (b * lk + k0) * d.vRowStride + h * dh
+                dd_bf16_pack_b(kSource, Int32(DD_SOURCE_F32), 1, n, dh, d.kRowStride,
+                               words + 2 * head * headCount + block * kBlockCount)
+                dd_bf16_pack_b(vSource, Int32(DD_SOURCE_F32), 0, dh, n, d.vRowStride,
+                               words + (2 * head + 1) * headCount + block * vBlockCount)
+            }
+        }
+        let blocks = (lq + rowBlock - 1) / rowBlock
+        let jobs = heads * blocks
+        let workers = min(parallel.workers, jobs)
+        // Per worker: the scaled query rows, one block of scores, the output rows, and each row's running maximum and sum.
+        let perWorker = rowBlock * dh + rowBlock * keyBlock + rowBlock * dh + 2 * rowBlock
+        let scratch = try Scratch(count: workers * perWorker, pool: pool)
+        let failed = Atomic<Bool>(false)
+        parallel.forEach(workers, grain: 1) { range in
+            for w in range {
+                let queries = scratch.pointer + w * perWorker
+                let s = queries + rowBlock * dh, acc = s + rowBlock * keyBlock, maxima = acc + rowBlock * dh
+                let sums = maxima + rowBlock
+                for job in stride(from: w, to: jobs, by: workers) {
+                    let head = job / blocks, b = head / d.heads, h = head % d.heads, r0 = (job % blocks) * rowBlock
+                    let rows = min(rowBlock, lq - r0)
+                    let qBase = pq + d.qOffset + (b * lq + r0) * d.qRowStride + h * dh
+                    for r in 0..<rows {
+                        let src = qBase + r * d.qRowStride, dst = queries + r * dh
+                        for c in 0..<dh { dst[c] = src[c] * d.scale }
+                    }
+                    maxima.update(repeating: -.infinity, count: rows)
+                    sums.update(repeating: 0, count: rows)
+                    acc.update(repeating: 0, count: rows * dh)
+                    for block in 0..<keyBlocks {
+                        let n = min(keyBlock, lk - block * keyBlock)
+                        let keys = words + 2 * head * headCount + block * kBlockCount
+                        let values = words + (2 * head + 1) * headCount + block * vBlockCount
+                        var status = dd_bf16_gemm(rows, n, dh, queries, dh, keys, 0, n, s, keyBlock, 0, nil)
+                        for r in 0..<rows {
+                            let row = s + r * keyBlock
+                            let factor = dd_online_softmax(row, n, maxima + r, sums + r)
+                            if factor != 1 {
+                                let out = acc + r * dh
+                                for c in 0..<dh { out[c] *= factor }
+                            }
+                        }
+                        status |= dd_bf16_gemm(rows, dh, n, s, keyBlock, values, 0, dh, acc, dh, 1, nil)
+                        if status != 0 { failed.store(true, ordering: .relaxed); return }
+                    }
+                    for r in 0..<rows {
+                        let inverse = 1 / sums[r], src = acc + r * dh, dst = po + (b * lq + r0 + r) * hd + h * dh
+                        for c in 0..<dh { dst[c] = src[c] * inverse }
+                    }
+                }
+            }
+        }
+        if failed.load(ordering: .relaxed) {
+            throw TensorError.outOfMemory(bytes: 256 * 384 * 2, device: "cpu (bf16 GEMM scratch)")
+        }
+    }
+}

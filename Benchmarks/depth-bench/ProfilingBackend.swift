@@ -136,6 +136,19 @@ final class ProfilingBackend: ComputeBackend {
         }
     }
 
+    func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
+                bias: DeviceBuffer?, output: DeviceBuffer) throws {
+        counts.withLock { $0.flops += d.flops }
+        let kind: String
+        switch prologue {
+        case .upsampleNearest2x: kind = " (upsampled input)"
+        case .groupNorm: kind = " (group-normalised input)"
+        }
+        try timed(Self.convLabel(d, suffix: kind)) {
+            try inner.conv2d(d, input: input, prologue: prologue, weight: weight, bias: bias, output: output)
+        }
+    }
+
     /// A convolution's row in the report: kind, channels and input size.
     private static func convLabel(_ d: Conv2DDescriptor, suffix: String = "") -> String {
         let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"

@@ -100,15 +100,18 @@ void dd_winograd_output(const float *m, float *y, const float *bias, long channe
     output_base(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0);
 }
 
-void dd_winograd_pack(const float *x, float *p, long channels, long h, long w, long y0, long x0, long wp) {
+void dd_winograd_pack(const float *x, float *p, long channels, long sh, long sw, int up, long y0, long x0, long wp,
+                      const float *scale, const float *shift, int silu, float *tmp) {
+    const long h = sh << up, w = sw << up;
     for (long i = 0; i < 6; i++) {
-        long iy = y0 + i;
+        const long iy = y0 + i;
+        const int inside = iy >= 0 && iy < h;
         for (long c = 0; c < channels; c++) {
-            const float *row = x + (c * h + iy) * w;
-            int inside = iy >= 0 && iy < h;
+            const float *row = inside ? x + (c * sh + (iy >> up)) * sw : 0;
+            if (row && scale) { dd_affine(row, tmp, sw, scale[c], shift[c], silu); row = tmp; }
             for (long j = 0; j < wp; j++) {
-                long ix = x0 + j;
-                p[(i * wp + j) * channels + c] = inside && ix >= 0 && ix < w ? row[ix] : 0.0f;
+                const long ix = x0 + j;
+                p[(i * wp + j) * channels + c] = row && ix >= 0 && ix < w ? row[ix >> up] : 0.0f;
             }
         }
     }

@@ -36,8 +36,12 @@ void dd_winograd_output(const float *m, float *y, const float *bias, long channe
 /// `u[xi][cout][cin]` = G g Gᵀ of the `[cout][cin][3][3]` kernels of output channels `co0 ..< co1`, in double.
 void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0, long co1);
 /// Packs the six input rows `y0 ..< y0 + 6` of one NCHW image, columns `x0 ..< x0 + wp`, channel-fastest
-/// into `p[6][wp][channels]`, with zeros outside the image (the convolution's padding).
-void dd_winograd_pack(const float *x, float *p, long channels, long h, long w, long y0, long x0, long wp);
+/// into `p[6][wp][channels]`, with zeros outside the image (the convolution's padding). The stored image is
+/// `sh x sw`; the convolution reads it upsampled (nearest) by `2^up` per side. With `scale` and `shift`
+/// (per channel; NULL for none), each stored row first goes through `dd_affine(row, tmp, sw, scale[c],
+/// shift[c], silu)` (`tmp` holds `sw` floats), exactly as a group normalisation (+ SiLU) would have written it.
+void dd_winograd_pack(const float *x, float *p, long channels, long sh, long sw, int up, long y0, long x0, long wp,
+                      const float *scale, const float *shift, int silu, float *tmp);
 
 /// bf16 GEMM (bf16_gemm.c).
 #include "CDepthKernelsBF16.h"

@@ -20,4 +20,9 @@ public enum BackendCapability: String, CaseIterable, Sendable {
     /// weights of linear and convolution layers held in 16 bits (``WeightPrecision/fp16`` or
     /// ``WeightPrecision/bf16``). Fallback: the weights are kept in float32 (``WeightBinder`` asks).
     case weights16
+    /// ``ComputeBackend/conv2d(_:input:prologue:weight:bias:output:)``: a convolution that upsamples or
+    /// group-normalises its input as it reads it (``ConvolutionPrologue``), so that input is never stored.
+    /// Fallback: ``ComputeBackend/resize(_:input:output:)`` or the group normalisation into a tensor, then
+    /// the convolution.
+    case convolutionPrologue
 }

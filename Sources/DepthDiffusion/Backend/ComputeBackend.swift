@@ -149,6 +149,13 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// from the `[outC, inC, kH, kW]` kernel as `[outC, inC·kH·kW]`.
     func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
                   output: DeviceBuffer) throws
+
+    /// ``BackendCapability/convolutionPrologue``: ``conv2d(_:input:weight:bias:output:)`` of `prologue` applied
+    /// to `input`, bit for bit what the unfused kernels give, without storing the transformed input. `d`
+    /// describes the convolution of the transformed input. `weight` is float32, or a 16-bit weight of
+    /// ``makeWeight16(_:rows:cols:precision:)`` (then as ``conv2d16(_:input:weight:bias:output:)``).
+    func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
+                bias: DeviceBuffer?, output: DeviceBuffer) throws
 }
 
 // Defaults of the optional capabilities: nothing is claimed, and the kernels, which the front end
@@ -190,5 +197,10 @@ extension ComputeBackend {
     public func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
                          output: DeviceBuffer) throws {
         throw TensorError.unsupported(operation: BackendCapability.weights16.rawValue, backend: name)
+    }
+
+    public func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
+                       bias: DeviceBuffer?, output: DeviceBuffer) throws {
+        throw TensorError.unsupported(operation: BackendCapability.convolutionPrologue.rawValue, backend: name)
     }
 }

@@ -16,26 +16,7 @@ extension ComputeBackend {
     /// `weight` (``Tensor/storage``) runs on ``ComputeBackend/conv2d16(_:input:weight:bias:output:)``.
     public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
                        padding: Padding2D = .zero) throws -> Tensor {
-        try requireOwned("conv2d", x, bias)
-        try requireWeight("conv2d", weight)
-        guard x.rank == 4, weight.rank == 4, weight.shape[1] == x.shape[1] else {
-            throw TensorError.shapeMismatch(operation: "conv2d", detail: "input \(x.shape), weight \(weight.shape)")
-        }
-        guard stride.0 > 0, stride.1 > 0, [padding.top, padding.bottom, padding.left, padding.right].allSatisfy({ $0 >= 0 }) else {
-            throw TensorError.invalidArgument(operation: "conv2d", detail: "stride \(stride), padding \(padding)")
-        }
-        let d = Conv2DDescriptor(batch: x.shape[0], inChannels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                                 outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
-                                 strideH: stride.0, strideW: stride.1, padTop: padding.top, padBottom: padding.bottom,
-                                 padLeft: padding.left, padRight: padding.right)
-        guard x.shape[2] + padding.top + padding.bottom >= d.kernelH,
-              x.shape[3] + padding.left + padding.right >= d.kernelW else {
-            throw TensorError.shapeMismatch(operation: "conv2d",
-                detail: "kernel \(d.kernelH)x\(d.kernelW) larger than padded input \(x.shape)")
-        }
-        if let bias, bias.count != d.outChannels {
-            throw TensorError.shapeMismatch(operation: "conv2d", detail: "bias \(bias.shape) for \(d.outChannels) channels")
-        }
+        let d = try convolutionDescriptor(x.shape, x, weight: weight, bias: bias, stride: stride, padding: padding)
         let out = try Tensor(uninitializedShape: [d.batch, d.outChannels, d.outHeight, d.outWidth], on: self)
         guard out.count > 0 else { return out }
         if weight.storage == .fp32 {
@@ -44,6 +25,69 @@ extension ComputeBackend {
             try conv2d16(d, input: x.buffer, weight: weight.buffer, bias: bias?.buffer, output: out.buffer)
         }
         return out
+    }
+
+    /// ``conv2d(_:weight:bias:stride:padding:)`` of `x` transformed as `input` says (upsampled, or group-normalised).
+    ///
+    /// A backend that claims ``BackendCapability/convolutionPrologue`` applies the transformation as the
+    /// convolution reads its input, so the transformed input (often the largest tensor of a VAE decoder) is
+    /// never stored; any other backend computes it into a tensor first. Both give the same values.
+    public func conv2d(_ x: Tensor, input: ConvolutionInput, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+                       padding: Padding2D = .zero) throws -> Tensor {
+        guard supports(.convolutionPrologue) else {
+            let transformed: Tensor
+            switch input {
+            case .upsampledNearest2x:
+                transformed = try upsampleNearest2x(x)
+            case let .groupNorm(groups, gamma, beta, eps, silu):
+                transformed = try groupNorm(x, groups: groups, gamma: gamma, beta: beta, eps: eps, silu: silu)
+            }
+            return try conv2d(transformed, weight: weight, bias: bias, stride: stride, padding: padding)
+        }
+        let prologue: ConvolutionPrologue, seen: [Int]
+        switch input {
+        case .upsampledNearest2x:
+            guard x.rank == 4 else {
+                throw TensorError.invalidArgument(operation: "conv2d", detail: "upsampling needs an NCHW input, got \(x.shape)")
+            }
+            prologue = .upsampleNearest2x
+            seen = [x.shape[0], x.shape[1], 2 * x.shape[2], 2 * x.shape[3]]
+        case let .groupNorm(groups, gamma, beta, eps, silu):
+            try requireOwned("conv2d", gamma, beta)
+            let gn = try groupNormDescriptor(x, groups: groups, gamma: gamma, beta: beta, eps: eps)
+            prologue = .groupNorm(gn, gamma: gamma?.buffer, beta: beta?.buffer, silu: silu)
+            seen = x.shape
+        }
+        let d = try convolutionDescriptor(seen, x, weight: weight, bias: bias, stride: stride, padding: padding)
+        let out = try Tensor(uninitializedShape: [d.batch, d.outChannels, d.outHeight, d.outWidth], on: self)
+        guard out.count > 0 else { return out }
+        try conv2d(d, input: x.buffer, prologue: prologue, weight: weight.buffer, bias: bias?.buffer, output: out.buffer)
+        return out
+    }
+
+    /// Checks a convolution of `x` (whose values the convolution sees with shape `shape`) and describes it.
+    private func convolutionDescriptor(_ shape: [Int], _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int),
+                                       padding: Padding2D) throws -> Conv2DDescriptor {
+        try requireOwned("conv2d", x, bias)
+        try requireWeight("conv2d", weight)
+        guard shape.count == 4, weight.rank == 4, weight.shape[1] == shape[1] else {
+            throw TensorError.shapeMismatch(operation: "conv2d", detail: "input \(shape), weight \(weight.shape)")
+        }
+        guard stride.0 > 0, stride.1 > 0, [padding.top, padding.bottom, padding.left, padding.right].allSatisfy({ $0 >= 0 }) else {
+            throw TensorError.invalidArgument(operation: "conv2d", detail: "stride \(stride), padding \(padding)")
+        }
+        let d = Conv2DDescriptor(batch: shape[0], inChannels: shape[1], height: shape[2], width: shape[3],
+                                 outChannels: weight.shape[0], kernelH: weight.shape[2], kernelW: weight.shape[3],
+                                 strideH: stride.0, strideW: stride.1, padTop: padding.top, padBottom: padding.bottom,
+                                 padLeft: padding.left, padRight: padding.right)
+        guard shape[2] + padding.top + padding.bottom >= d.kernelH, shape[3] + padding.left + padding.right >= d.kernelW else {
+            throw TensorError.shapeMismatch(operation: "conv2d",
+                detail: "kernel \(d.kernelH)x\(d.kernelW) larger than padded input \(shape)")
+        }
+        if let bias, bias.count != d.outChannels {
+            throw TensorError.shapeMismatch(operation: "conv2d", detail: "bias \(bias.shape) for \(d.outChannels) channels")
+        }
+        return d
     }
 
     /// 2-D max pooling of an NCHW tensor. Padded positions hold `padValue`, or never win when it is `nil`.

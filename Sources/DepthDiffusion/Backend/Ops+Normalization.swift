@@ -8,15 +8,7 @@ extension ComputeBackend {
     public func groupNorm(_ x: Tensor, groups: Int, gamma: Tensor?, beta: Tensor?, eps: Float,
                           silu: Bool = false) throws -> Tensor {
         try requireOwned("groupNorm", x, gamma, beta)
-        guard x.rank >= 2, groups > 0, x.shape[1] % groups == 0 else {
-            throw TensorError.shapeMismatch(operation: "groupNorm", detail: "input \(x.shape) with \(groups) groups")
-        }
-        let c = x.shape[1]
-        guard gamma.map({ $0.count == c }) ?? true, beta.map({ $0.count == c }) ?? true else {
-            throw TensorError.shapeMismatch(operation: "groupNorm", detail: "affine parameters must have \(c) elements")
-        }
-        let d = GroupNormDescriptor(batch: x.shape[0], channels: c, spatial: x.shape.dropFirst(2).reduce(1, *),
-                                    groups: groups, eps: eps)
+        let d = try groupNormDescriptor(x, groups: groups, gamma: gamma, beta: beta, eps: eps)
         let out = try Tensor(uninitializedShape: x.shape, on: self)
         guard out.count > 0 else { return out }
         if silu && supports(.groupNormSiLU) {
@@ -25,6 +17,19 @@ extension ComputeBackend {
         }
         try groupNorm(d, input: x.buffer, gamma: gamma?.buffer, beta: beta?.buffer, output: out.buffer)
         return silu ? try apply(.silu, out) : out
+    }
+
+    /// Checks a group normalisation of `x` and describes it.
+    func groupNormDescriptor(_ x: Tensor, groups: Int, gamma: Tensor?, beta: Tensor?, eps: Float) throws -> GroupNormDescriptor {
+        guard x.rank >= 2, groups > 0, x.shape[1] % groups == 0 else {
+            throw TensorError.shapeMismatch(operation: "groupNorm", detail: "input \(x.shape) with \(groups) groups")
+        }
+        let c = x.shape[1]
+        guard gamma.map({ $0.count == c }) ?? true, beta.map({ $0.count == c }) ?? true else {
+            throw TensorError.shapeMismatch(operation: "groupNorm", detail: "affine parameters must have \(c) elements")
+        }
+        return GroupNormDescriptor(batch: x.shape[0], channels: c, spatial: x.shape.dropFirst(2).reduce(1, *),
+                                   groups: groups, eps: eps)
     }
 
     /// PyTorch `LayerNorm(last dimension, eps)`; without `gamma` and `beta` each row is standardised

@@ -398,6 +398,11 @@ final class ConformanceTests: XCTestCase {
                 try be.linear16(GEMMDescriptor(m: 2, n: 2, k: 2, transposeB: true), x: x.buffer, weight: x.buffer, bias: nil,
                                 output: out.buffer)
             }
+            assertUnsupported(.convolutionPrologue) {
+                try be.conv2d(Conv2DDescriptor(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1,
+                                               kernelW: 1), input: x.buffer, prologue: .upsampleNearest2x, weight: x.buffer,
+                              bias: nil, output: out.buffer)
+            }
             assertUnsupported(.weights16) {
                 try be.conv2d16(Conv2DDescriptor(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1,
                                                  kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padBottom: 0, padLeft: 0,

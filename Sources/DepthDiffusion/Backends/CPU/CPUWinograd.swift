@@ -20,9 +20,19 @@ extension CPUBackend {
         return 36 * d.outChannels * d.inChannels <= tuning.winogradWeightBudget
     }
 
+    /// What the tile packing does to the input on its way in (``ConvolutionPrologue``): the stored input is
+    /// `2^upsample` times smaller per side, and `scale`/`shift` (per image and channel) give its group normalisation.
+    struct WinogradInput {
+        var upsample = 0
+        var scale: UnsafePointer<Float>? = nil
+        var shift: UnsafePointer<Float>? = nil
+        var silu = false
+    }
+
     func winogradConv(_ d: Conv2DDescriptor, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) throws {
-        let (cin, cout, h, wd, ho, wo) = (d.inChannels, d.outChannels, d.height, d.width, d.outHeight, d.outWidth)
+                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, input t: WinogradInput = .init()) throws {
+        let (cin, cout, ho, wo) = (d.inChannels, d.outChannels, d.outHeight, d.outWidth)
+        let (sh, sw) = (d.height >> t.upsample, d.width >> t.upsample)
         let tilesY = (ho + 3) / 4, tilesX = (wo + 3) / 4, wp = 4 * tilesX + 2
         let u = try Scratch(count: 36 * cout * cin, pool: pool)
         let pu = u.pointer
@@ -33,7 +43,7 @@ extension CPUBackend {
         let totalRows = d.batch * tilesY
         let rowsPerChunk = max(1, min(totalRows, tuning.winogradTileBudget / (36 * tilesX * max(cin, cout))))
         let maxTiles = rowsPerChunk * tilesX
-        let packed = try Scratch(count: rowsPerChunk * 6 * wp * cin, pool: pool)
+        let packed = try Scratch(count: rowsPerChunk * (6 * wp * cin + (t.scale == nil ? 0 : sw)), pool: pool)
         let v = try Scratch(count: 36 * maxTiles * cin, pool: pool)
         let m = try Scratch(count: 36 * maxTiles * cout, pool: pool)
         let (pp, pv, pm) = (packed.pointer, v.pointer, m.pointer)
@@ -44,8 +54,10 @@ extension CPUBackend {
             parallel.forEach(rows) { range in
                 for r in range {
                     let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
-                    let p = pp + r * 6 * wp * cin
-                    dd_winograd_pack(x + n * cin * h * wd, p, cin, h, wd, 4 * ty - d.padTop, -d.padLeft, wp)
+                    let p = pp + r * 6 * wp * cin, row = pp + rowsPerChunk * 6 * wp * cin + r * sw
+                    dd_winograd_pack(x + n * cin * sh * sw, p, cin, sh, sw, Int32(t.upsample), 4 * ty - d.padTop,
+                                     -d.padLeft, wp, t.scale.map { $0 + n * cin }, t.shift.map { $0 + n * cin },
+                                     t.silu ? 1 : 0, t.scale == nil ? nil : row)
                     dd_winograd_input(p, pv + r * tilesX * cin, cin, tilesX, wp, tiles * cin)
                 }
             }

@@ -37,6 +37,12 @@ public struct Conv2d: Sendable {
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         try x.backend.conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: padding)
     }
+
+    /// The convolution of `x` transformed as `input` says (upsampled or group-normalised), without storing the
+    /// transformed tensor on a backend that claims ``BackendCapability/convolutionPrologue``.
+    public func callAsFunction(_ x: Tensor, input: ConvolutionInput) throws -> Tensor {
+        try x.backend.conv2d(x, input: input, weight: weight, bias: bias, stride: (stride, stride), padding: padding)
+    }
 }
 
 /// PyTorch `nn.GroupNorm` on `[N, C, ...]`, optionally fused with a following SiLU.
@@ -56,6 +62,11 @@ public struct GroupNorm: Sendable {
 
     public func callAsFunction(_ x: Tensor, silu: Bool = false) throws -> Tensor {
         try x.backend.groupNorm(x, groups: groups, gamma: weight, beta: bias, eps: eps, silu: silu)
+    }
+
+    /// This normalisation (then SiLU when `silu` is set) as the input transformation of a ``Conv2d``.
+    public func asConvolutionInput(silu: Bool = false) -> ConvolutionInput {
+        .groupNorm(groups: groups, gamma: weight, beta: bias, eps: eps, silu: silu)
     }
 }
 

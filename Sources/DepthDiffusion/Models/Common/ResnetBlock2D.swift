@@ -38,9 +38,15 @@ public struct ResnetBlock2D: Sendable {
     }
 
     /// `x` is `[B, inChannels, H, W]`; `temb` is `[B, tembChannels]` (required when the block has `time_emb_proj`).
-    public func callAsFunction(_ x: Tensor, temb: Tensor?) throws -> Tensor {
+    ///
+    /// `x` is consumed: when the caller hands it over (`block(consume h, temb: t)`) and the block has a
+    /// `conv_shortcut`, its memory is released as soon as the shortcut has read it.
+    public func callAsFunction(_ x: consuming Tensor, temb: Tensor?) throws -> Tensor {
         let backend = x.backend
-        var h = try conv1(norm1(x, silu: true))
+        var h = try conv1(x, input: norm1.asConvolutionInput(silu: true))
+        let residual: Tensor
+        if let convShortcut { residual = try convShortcut(x) } else { residual = copy x }
+        _ = consume x
         if let timeEmbProj {
             guard let temb else {
                 throw TensorError.invalidArgument(operation: "ResnetBlock2D", detail: "a time embedding is required")
@@ -48,8 +54,8 @@ public struct ResnetBlock2D: Sendable {
             let t = try timeEmbProj(backend.apply(.silu, temb))
             h = try backend.add(h, t.reshaped([t.shape[0], t.shape[1], 1, 1]))
         }
-        h = try conv2(norm2(h, silu: true))
-        var out = try backend.add(convShortcut.map { try $0(x) } ?? x, h)
+        h = try conv2(h, input: norm2.asConvolutionInput(silu: true))
+        var out = try backend.add(residual, h)
         if outputScaleFactor != 1 {
             let divisor = try Tensor(shape: [1], data: [outputScaleFactor], on: backend)
             out = try backend.binary(.div, out, divisor)

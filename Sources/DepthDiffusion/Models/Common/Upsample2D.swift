@@ -12,12 +12,9 @@ public struct Upsample2D: Sendable {
     /// (diffusers' `upsample_size`).
     public func callAsFunction(_ x: Tensor, outputSize: (Int, Int)? = nil) throws -> Tensor {
         let backend = x.backend
-        let up: Tensor
         if let (h, w) = outputSize, h != 2 * x.shape[2] || w != 2 * x.shape[3] {
-            up = try backend.resize(x, height: h, width: w, mode: .nearest)
-        } else {
-            up = try backend.upsampleNearest2x(x)
+            return try conv(backend.resize(x, height: h, width: w, mode: .nearest))
         }
-        return try conv(up)
+        return try conv(x, input: .upsampledNearest2x)
     }
 }

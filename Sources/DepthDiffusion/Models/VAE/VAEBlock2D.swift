@@ -12,10 +12,11 @@ public struct VAEBlock2D<Resampler: VAEResampler>: Sendable {
         resampler = resample ? try Resampler.vaeResampler(in: binder, channels: outChannels) : nil
     }
 
-    /// Runs the resnets, then the resampler.
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        var h = x
-        for resnet in resnets { h = try resnet(h, temb: nil) }
+    /// Runs the resnets, then the resampler. `x` is consumed: when the caller hands it over (`block(consume h)`),
+    /// its memory is released inside the first resnet instead of at the end of the block.
+    public func callAsFunction(_ x: consuming Tensor) throws -> Tensor {
+        var h = consume x
+        for resnet in resnets { h = try resnet(consume h, temb: nil) }
         if let resampler { h = try resampler.resample(h) }
         return h
     }

@@ -26,7 +26,7 @@ public struct VAEDecoder: Sendable {
     public func callAsFunction(_ z: Tensor) throws -> Tensor {
         var h = try convIn(z)
         h = try midBlock(h)
-        for block in upBlocks { h = try block(h) }
+        for block in upBlocks { h = try block(consume h) }
         return try convOut(convNormOut(h, silu: true))
     }
 }

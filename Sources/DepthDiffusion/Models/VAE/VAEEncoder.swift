@@ -24,7 +24,7 @@ public struct VAEEncoder: Sendable {
 
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         var h = try convIn(x)
-        for block in downBlocks { h = try block(h) }
+        for block in downBlocks { h = try block(consume h) }
         h = try midBlock(h)
         return try convOut(convNormOut(h, silu: true))
     }

@@ -2,11 +2,20 @@
 
 extension ComputeBackend {
     /// Looks up rows of a `[vocabulary, dim]` table (PyTorch `nn.Embedding`); the result is `[ids.count, dim]`.
+    ///
+    /// A 16-bit table (``BackendCapability/weights16``) is widened to float32 for the lookup
+    /// (``widen16(_:output:)``, a temporary copy of the table) and read as the float32 values of its 16-bit ones.
     public func embedding(_ table: Tensor, ids: [Int32]) throws -> Tensor {
-        try requireOwned("embedding", table)
         guard table.rank == 2 else {
             throw TensorError.shapeMismatch(operation: "embedding", detail: "table \(table.shape) must be [vocabulary, dim]")
         }
+        if table.storage != .fp32 {
+            try requireWeight("embedding", table)
+            let wide = try Tensor(uninitializedShape: table.shape, on: self)
+            if wide.count > 0 { try widen16(table.buffer, output: wide.buffer) }
+            return try embedding(wide, ids: ids)
+        }
+        try requireOwned("embedding", table)
         if let bad = ids.first(where: { $0 < 0 || Int($0) >= table.shape[0] }) {
             throw TensorError.invalidArgument(operation: "embedding", detail: "id \(bad) outside 0..<\(table.shape[0])")
         }

@@ -6,7 +6,8 @@ struct CLIPTextEmbeddings {
     let positionEmbedding: Tensor
 
     init(_ binder: WeightBinder, config: CLIPTextConfig) throws {
-        tokenEmbedding = try binder.scope("token_embedding").tensor("weight", shape: [config.vocabSize, config.hiddenSize])
+        // The token table (vocabulary × hidden, a fifth of the text encoder) is held in the binder's precision.
+        tokenEmbedding = try binder.scope("token_embedding").weight("weight", shape: [config.vocabSize, config.hiddenSize])
         positionEmbedding = try binder.scope("position_embedding").tensor("weight", shape: [config.maxPositionEmbeddings, config.hiddenSize])
     }
 

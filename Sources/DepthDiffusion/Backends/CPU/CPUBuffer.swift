@@ -35,9 +35,10 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
 /// The cache never raises the process's peak memory: live plus cached bytes never exceed the most live bytes
 /// there ever were, because a request the cache cannot serve first returns enough cached memory to the
 /// system. Allocations of ``directThreshold`` bytes or more are mapped and unmapped directly (not through
-/// `malloc`, whose heap would keep freed pages resident), and those of 4 MiB or more ask for transparent huge
-/// pages, so that the fresh memory of a miss faults in 2 MiB at a time (a VAE decode at 512x512 ran 1.3x
-/// slower with 4 KiB faults).
+/// `malloc`, whose heap would keep freed pages resident) and ask for transparent huge pages, so that the fresh
+/// memory of a miss faults in 2 MiB at a time (a VAE decode at 512x512 ran 1.3x slower with 4 KiB faults).
+/// Smaller ones come from `malloc`, which reuses them without page faults (mapping them too made the text
+/// encoder about 5 % slower).
 ///
 /// `@unchecked Sendable`: raw pointers are not `Sendable` types; every mutable property is accessed under
 /// `lock`, and a pointer handed out is owned by one ``CPUBuffer`` until it is given back.
@@ -67,8 +68,8 @@ final class BufferPool: @unchecked Sendable {
     /// The bytes cached now.
     var heldBytes: Int { lock.lock(); defer { lock.unlock() }; return held }
 
-    /// Allocations at least this large (256 KiB) are `mmap`ed, and `munmap`ed when freed.
-    static let directThreshold = 256 << 10
+    /// Allocations at least this large (4 MiB) are `mmap`ed, and `munmap`ed when freed.
+    static let directThreshold = 4 << 20
 
     /// Sizes are rounded up so that nearby requests share entries: to 4 KiB below 1 MiB, then to 1/16 of the power of two.
     static func roundedBytes(_ bytes: Int) -> Int {
@@ -83,7 +84,7 @@ final class BufferPool: @unchecked Sendable {
                   raw != MAP_FAILED else {
                 throw TensorError.outOfMemory(bytes: bytes, device: "CPU")
             }
-            if bytes >= 4 << 20 { _ = madvise(raw, bytes, MADV_HUGEPAGE) }
+            _ = madvise(raw, bytes, MADV_HUGEPAGE)
             return raw
         }
         var raw: UnsafeMutableRawPointer?

@@ -37,8 +37,8 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
 /// system. Allocations of ``directThreshold`` bytes or more are mapped and unmapped directly (not through
 /// `malloc`, whose heap would keep freed pages resident) and ask for transparent huge pages, so that the fresh
 /// memory of a miss faults in 2 MiB at a time (a VAE decode at 512x512 ran 1.3x slower with 4 KiB faults).
-/// Smaller ones come from `malloc`, which reuses them without page faults (mapping them too made the text
-/// encoder about 5 % slower).
+/// Smaller ones come from `malloc`. (A threshold of 4 MiB left 50-60 MB more in the heap at the pipeline's
+/// peak, and the text encoder ran within the noise of this one.)
 ///
 /// `@unchecked Sendable`: raw pointers are not `Sendable` types; every mutable property is accessed under
 /// `lock`, and a pointer handed out is owned by one ``CPUBuffer`` until it is given back.
@@ -68,8 +68,8 @@ final class BufferPool: @unchecked Sendable {
     /// The bytes cached now.
     var heldBytes: Int { lock.lock(); defer { lock.unlock() }; return held }
 
-    /// Allocations at least this large (4 MiB) are `mmap`ed, and `munmap`ed when freed.
-    static let directThreshold = 4 << 20
+    /// Allocations at least this large (256 KiB) are `mmap`ed, and `munmap`ed when freed.
+    static let directThreshold = 256 << 10
 
     /// Sizes are rounded up so that nearby requests share entries: to 4 KiB below 1 MiB, then to 1/16 of the power of two.
     static func roundedBytes(_ bytes: Int) -> Int {

@@ -12,11 +12,7 @@ extension CPUBackend {
         let b = bias.map { UnsafePointer(ptr($0)) }
         if usesWinograd(d) {
             // A 16-bit weight is widened for the call, as conv2d16 does on this path.
-            let wide = try (weight as? CPUWeight16).map { w16 in
-                let scratch = try Scratch(count: w16.count, pool: pool)
-                widen(w16.packed, into: scratch.pointer)
-                return scratch
-            }
+            let wide = try (weight as? CPUWeight16).map { try widened($0.packed) }
             try withExtendedLifetime(wide) {
                 let w = wide?.pointer ?? ptr(weight), x = ptr(input), y = ptr(output)
                 switch prologue {

@@ -13,41 +13,52 @@ extension CPUBackend {
         normalizeGroups(d, input: input, gamma: gamma, beta: beta, output: output, silu: true)
     }
 
-    /// Group normalisation, with SiLU applied in the same pass when `silu` is set.
+    /// Group normalisation, with SiLU applied in the same pass when `silu` is set: per (image, group) the
+    /// statistics, then each channel's `x · scale + shift` while the group is still in cache.
     func normalizeGroups(_ d: GroupNormDescriptor, input: DeviceBuffer, gamma: DeviceBuffer?,
                          beta: DeviceBuffer?, output: DeviceBuffer, silu: Bool) {
         let x = ptr(input), y = ptr(output)
-        let (scale, shift) = groupNormCoefficients(d, x, gamma: gamma, beta: beta)
-        parallel.forEach(d.batch * d.channels, grain: max(1, 16384 / max(d.spatial, 1))) { range in
-            for nc in range {
-                dd_affine(x + nc * d.spatial, y + nc * d.spatial, d.spatial, scale[nc], shift[nc], silu ? 1 : 0)
-            }
+        let size = d.channels / d.groups * d.spatial
+        forEachGroup(d, x, gamma: gamma, beta: beta) { ng, c, scale, shift in
+            let offset = ng * size + (c % (d.channels / d.groups)) * d.spatial
+            dd_affine(x + offset, y + offset, d.spatial, scale, shift, silu ? 1 : 0)
         }
     }
 
     /// The group normalisation of `x` as `y = x · scale + shift` per (image, channel): `[batch · channels]` each.
     func groupNormCoefficients(_ d: GroupNormDescriptor, _ x: UnsafePointer<Float>, gamma: DeviceBuffer?,
                                beta: DeviceBuffer?) -> (scale: [Float], shift: [Float]) {
-        let g = gamma.map { ptr($0) }, b = beta.map { ptr($0) }
-        let perGroup = d.channels / d.groups, size = perGroup * d.spatial
         var scale = [Float](repeating: 0, count: d.batch * d.channels), shift = scale
         scale.withUnsafeMutableBufferPointer { ps in
             shift.withUnsafeMutableBufferPointer { pb in
-                let (ps, pb) = (ps.baseAddress!, pb.baseAddress!)
-                parallel.forEach(d.batch * d.groups) { range in
-                    for ng in range {
-                        let (mean, variance) = meanAndVariance(x + ng * size, size)
-                        let rstd = Float(1 / (variance + Double(d.eps)).squareRoot())
-                        for cc in 0..<perGroup {
-                            let c = (ng % d.groups) * perGroup + cc
-                            ps[ng * perGroup + cc] = rstd * (g?[c] ?? 1)
-                            pb[ng * perGroup + cc] = (b?[c] ?? 0) - Float(mean) * ps[ng * perGroup + cc]
-                        }
-                    }
+                guard let ps = ps.baseAddress, let pb = pb.baseAddress else { return }
+                forEachGroup(d, x, gamma: gamma, beta: beta) { ng, c, scale, shift in
+                    let nc = ng / d.groups * d.channels + c
+                    ps[nc] = scale
+                    pb[nc] = shift
                 }
             }
         }
         return (scale, shift)
+    }
+
+    /// Computes the statistics of each (image, group) in parallel and calls `body(ng, c, scale, shift)` for each
+    /// channel `c` of that group, where `scale = rstd · gamma[c]` and `shift = beta[c] − mean · scale`.
+    private func forEachGroup(_ d: GroupNormDescriptor, _ x: UnsafePointer<Float>, gamma: DeviceBuffer?, beta: DeviceBuffer?,
+                              _ body: (_ ng: Int, _ c: Int, _ scale: Float, _ shift: Float) -> Void) {
+        let g = gamma.map { ptr($0) }, b = beta.map { ptr($0) }
+        let perGroup = d.channels / d.groups, size = perGroup * d.spatial
+        parallel.forEach(d.batch * d.groups) { range in
+            for ng in range {
+                let (mean, variance) = meanAndVariance(x + ng * size, size)
+                let rstd = Float(1 / (variance + Double(d.eps)).squareRoot())
+                for cc in 0..<perGroup {
+                    let c = (ng % d.groups) * perGroup + cc
+                    let scale = rstd * (g?[c] ?? 1)
+                    body(ng, c, scale, (b?[c] ?? 0) - Float(mean) * scale)
+                }
+            }
+        }
     }
 
     public func layerNorm(rows: Int, cols: Int, eps: Float, input: DeviceBuffer, gamma: DeviceBuffer?,

@@ -35,6 +35,13 @@ extension CPUBackend {
         widen(try weight16(weight), into: ptr(output))
     }
 
+    /// The float32 values of a 16-bit weight in scratch memory, for the float32 kernels.
+    func widened(_ w: PackedWeight16) throws -> Scratch {
+        let scratch = try Scratch(count: w.outFeatures * w.inFeatures, pool: pool)
+        widen(w, into: scratch.pointer)
+        return scratch
+    }
+
     /// Writes the `[rows, cols]` float32 values of `w` to `out` (the packed panels hold it transposed).
     func widen(_ w: PackedWeight16, into out: UnsafeMutablePointer<Float>) {
         let (n, k) = (w.outFeatures, w.inFeatures)
@@ -69,8 +76,7 @@ extension CPUBackend {
         if w.format == .bfloat16, BF16GEMMPath.preferred == .avx512bf16, !usesWinograd(d) {
             return try patchConv(d, x: ptr(input), weight: w, bias: bias.map { UnsafePointer(ptr($0)) }, y: ptr(output))
         }
-        let wide = try Scratch(count: w.outFeatures * w.inFeatures, pool: pool)
-        widen(w, into: wide.pointer)
+        let wide = try widened(w)
         try conv2d(d, input: input, weight: wide.buffer, bias: bias, output: output)
     }
 

@@ -137,7 +137,7 @@ final class ProfilingBackend: ComputeBackend {
     }
 
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
-                bias: DeviceBuffer?, output: DeviceBuffer) throws {
+                bias: DeviceBuffer?, output: DeviceBuffer, accumulate: Bool) throws {
         counts.withLock { $0.flops += d.flops }
         let kind: String
         switch prologue {
@@ -145,7 +145,15 @@ final class ProfilingBackend: ComputeBackend {
         case .groupNorm: kind = " (group-normalised input)"
         }
         try timed(Self.convLabel(d, suffix: kind)) {
-            try inner.conv2d(d, input: input, prologue: prologue, weight: weight, bias: bias, output: output)
+            try inner.conv2d(d, input: input, prologue: prologue, weight: weight, bias: bias, output: output,
+                             accumulate: accumulate)
+        }
+    }
+
+    func conv2dInPlace(_ d: Conv2DDescriptor, buffer: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?) throws {
+        counts.withLock { $0.flops += d.flops }
+        try timed(Self.convLabel(d, suffix: " (in place)")) {
+            try inner.conv2dInPlace(d, buffer: buffer, weight: weight, bias: bias)
         }
     }
 

@@ -54,7 +54,8 @@
         }                                                                                          \
     }                                                                                              \
     attr static void output_##suffix(const float *m, float *y, const float *bias, long c, long tiles, \
-                                     long xiStride, long plane, long wo, long rows, long row0) {   \
+                                     long xiStride, long plane, long wo, long rows, long row0,     \
+                                     int accumulate) {                                             \
         float s[36 * LANES], t[24 * LANES], o[16 * LANES];                                          \
         for (long tx = 0; tx < tiles; tx++) {                                                      \
             long cols = wo - 4 * tx < 4 ? wo - 4 * tx : 4;                                         \
@@ -70,7 +71,10 @@
                     float b = bias ? bias[c0 + l] : 0.0f;                                          \
                     float *dst = y + (c0 + l) * plane + row0 * wo + 4 * tx;                        \
                     for (long r = 0; r < rows; r++)                                                \
-                        for (long q = 0; q < cols; q++) dst[r * wo + q] = o[(r * 4 + q) * LANES + l] + b; \
+                        for (long q = 0; q < cols; q++) {                                          \
+                            float v = o[(r * 4 + q) * LANES + l] + b;                              \
+                            dst[r * wo + q] = accumulate ? dst[r * wo + q] + v : v;                \
+                        }                                                                          \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
@@ -92,12 +96,18 @@ void dd_winograd_input(const float *p, float *v, long channels, long tiles, long
 }
 
 void dd_winograd_output(const float *m, float *y, const float *bias, long channels, long tiles, long xiStride,
-                        long plane, long wo, long rows, long row0) {
+                        long plane, long wo, long rows, long row0, int accumulate) {
 #if defined(__x86_64__) && defined(__clang__)
-    if (dd_cpu_level() == 2) { output_avx512(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0); return; }
-    if (dd_cpu_level() == 1) { output_avx2(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0); return; }
+    if (dd_cpu_level() == 2) {
+        output_avx512(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0, accumulate);
+        return;
+    }
+    if (dd_cpu_level() == 1) {
+        output_avx2(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0, accumulate);
+        return;
+    }
 #endif
-    output_base(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0);
+    output_base(m, y, bias, channels, tiles, xiStride, plane, wo, rows, row0, accumulate);
 }
 
 void dd_winograd_pack(const float *x, float *p, long channels, long sh, long sw, int up, long y0, long x0, long wp,

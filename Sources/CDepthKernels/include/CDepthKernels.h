@@ -30,9 +30,9 @@ float dd_online_softmax(float *row, long n, float *m, float *l);
 void dd_winograd_input(const float *p, float *v, long channels, long tiles, long wp, long xiStride);
 /// From `m[xi * xiStride + tx * channels + c]` (the 36 products summed over input channels) writes `rows` x
 /// (up to 4) outputs per tile into NCHW `y` (`plane` = outH·outW floats per channel) at output row `row0`,
-/// adding `bias` (may be NULL).
+/// adding `bias` (may be NULL); with `accumulate` set, each output is added to what `y` holds there.
 void dd_winograd_output(const float *m, float *y, const float *bias, long channels, long tiles, long xiStride,
-                        long plane, long wo, long rows, long row0);
+                        long plane, long wo, long rows, long row0, int accumulate);
 /// `u[xi][cout][cin]` = G g Gᵀ of the `[cout][cin][3][3]` kernels of output channels `co0 ..< co1`, in double.
 void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0, long co1);
 /// Packs the six input rows `y0 ..< y0 + 6` of one NCHW image, columns `x0 ..< x0 + wp`, channel-fastest

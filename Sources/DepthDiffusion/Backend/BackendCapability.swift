@@ -25,4 +25,9 @@ public enum BackendCapability: String, CaseIterable, Sendable {
     /// Fallback: ``ComputeBackend/resize(_:input:output:)`` or the group normalisation into a tensor, then
     /// the convolution.
     case convolutionPrologue
+    /// ``ComputeBackend/conv2dInPlace(_:buffer:weight:bias:)``: a 1x1 convolution to no more channels than
+    /// it reads, written over its input (a ResNet block's shortcut, whose input is not needed afterwards), so
+    /// that input and output are never both held. Fallback: ``ComputeBackend/conv2d(_:input:weight:bias:output:)``
+    /// into a new buffer.
+    case inPlaceProjection
 }

@@ -153,9 +153,18 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// ``BackendCapability/convolutionPrologue``: ``conv2d(_:input:weight:bias:output:)`` of `prologue` applied
     /// to `input`, bit for bit what the unfused kernels give, without storing the transformed input. `d`
     /// describes the convolution of the transformed input. `weight` is float32, or a 16-bit weight of
-    /// ``makeWeight16(_:rows:cols:precision:)`` (then as ``conv2d16(_:input:weight:bias:output:)``).
+    /// ``makeWeight16(_:rows:cols:precision:)`` (then as ``conv2d16(_:input:weight:bias:output:)``). With
+    /// `accumulate` set, each result is added to what `output` holds (`output + (conv + bias)`, the value
+    /// ``binary(_:_:a:b:output:)`` gives), so a residual addition needs no second buffer.
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
-                bias: DeviceBuffer?, output: DeviceBuffer) throws
+                bias: DeviceBuffer?, output: DeviceBuffer, accumulate: Bool) throws
+
+    /// ``BackendCapability/inPlaceProjection``: a 1x1 convolution (stride 1, no padding) to at most as many
+    /// channels as it reads, written over its input. `buffer` holds `[batch, inC, H, W]` before the call and
+    /// `[batch, outC, H, W]` from its start after it: the values of ``conv2d(_:input:weight:bias:output:)`` (a
+    /// 16-bit `weight` widened to float32). The backend may return the memory past the result to the system;
+    /// the buffer stays valid at its full size.
+    func conv2dInPlace(_ d: Conv2DDescriptor, buffer: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?) throws
 }
 
 // Defaults of the optional capabilities: nothing is claimed, and the kernels, which the front end
@@ -200,7 +209,11 @@ extension ComputeBackend {
     }
 
     public func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
-                       bias: DeviceBuffer?, output: DeviceBuffer) throws {
+                       bias: DeviceBuffer?, output: DeviceBuffer, accumulate: Bool) throws {
         throw TensorError.unsupported(operation: BackendCapability.convolutionPrologue.rawValue, backend: name)
+    }
+
+    public func conv2dInPlace(_ d: Conv2DDescriptor, buffer: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?) throws {
+        throw TensorError.unsupported(operation: BackendCapability.inPlaceProjection.rawValue, backend: name)
     }
 }

@@ -32,8 +32,12 @@ extension ComputeBackend {
     /// A backend that claims ``BackendCapability/convolutionPrologue`` applies the transformation as the
     /// convolution reads its input, so the transformed input (often the largest tensor of a VAE decoder) is
     /// never stored; any other backend computes it into a tensor first. Both give the same values.
+    ///
+    /// With `residual` (the output's shape), the result is `residual + convolution`, the value of
+    /// ``add(_:_:)``. The residual is consumed: on a backend that claims the capability, when no other tensor
+    /// shares its buffer, the convolution adds its results to it in place instead of holding a third tensor.
     public func conv2d(_ x: Tensor, input: ConvolutionInput, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
-                       padding: Padding2D = .zero) throws -> Tensor {
+                       padding: Padding2D = .zero, adding residual: consuming Tensor? = nil) throws -> Tensor {
         guard supports(.convolutionPrologue) else {
             let transformed: Tensor
             switch input {
@@ -42,7 +46,9 @@ extension ComputeBackend {
             case let .groupNorm(groups, gamma, beta, eps, silu):
                 transformed = try groupNorm(x, groups: groups, gamma: gamma, beta: beta, eps: eps, silu: silu)
             }
-            return try conv2d(transformed, weight: weight, bias: bias, stride: stride, padding: padding)
+            let out = try conv2d(transformed, weight: weight, bias: bias, stride: stride, padding: padding)
+            guard let residual else { return out }
+            return try add(residual, out)
         }
         let prologue: ConvolutionPrologue, seen: [Int]
         switch input {
@@ -59,10 +65,53 @@ extension ComputeBackend {
             seen = x.shape
         }
         let d = try convolutionDescriptor(seen, x, weight: weight, bias: bias, stride: stride, padding: padding)
-        let out = try Tensor(uninitializedShape: [d.batch, d.outChannels, d.outHeight, d.outWidth], on: self)
+        let shape = [d.batch, d.outChannels, d.outHeight, d.outWidth]
+        var target: DeviceBuffer?
+        if let r = residual {
+            try requireOwned("conv2d", r)
+            guard r.shape == shape else {
+                throw TensorError.shapeMismatch(operation: "conv2d", detail: "residual \(r.shape) for an output \(shape)")
+            }
+            target = r.buffer
+        }
+        residual = nil
+        if var buffer = target.take() {
+            if isKnownUniquelyReferenced(&buffer) {
+                if shape.reduce(1, *) > 0 {
+                    try conv2d(d, input: x.buffer, prologue: prologue, weight: weight.buffer, bias: bias?.buffer,
+                               output: buffer, accumulate: true)
+                }
+                return try Tensor(shape: shape, buffer: buffer, backend: self)
+            }
+            target = buffer
+        }
+        let out = try Tensor(uninitializedShape: shape, on: self)
         guard out.count > 0 else { return out }
-        try conv2d(d, input: x.buffer, prologue: prologue, weight: weight.buffer, bias: bias?.buffer, output: out.buffer)
-        return out
+        try conv2d(d, input: x.buffer, prologue: prologue, weight: weight.buffer, bias: bias?.buffer, output: out.buffer,
+                   accumulate: false)
+        guard let target else { return out }
+        return try add(Tensor(shape: shape, buffer: target, backend: self), out)
+    }
+
+    /// A 1x1 convolution (stride 1, no padding) of `x`, which it consumes: on a backend that claims
+    /// ``BackendCapability/inPlaceProjection``, when the weight has no more output than input channels and no other
+    /// tensor shares `x`'s buffer, the result is written over `x` (``conv2dInPlace(_:buffer:weight:bias:)``), so
+    /// the two are never both held. Otherwise, or on other backends, it is
+    /// ``conv2d(_:weight:bias:stride:padding:)``. The values are the same either way.
+    public func conv2d(overwriting x: consuming Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        let d = try convolutionDescriptor(x.shape, x, weight: weight, bias: bias, stride: (1, 1), padding: .zero)
+        guard d.kernelH == 1, d.kernelW == 1 else {
+            throw TensorError.shapeMismatch(operation: "conv2d(overwriting:)", detail: "weight \(weight.shape) is not 1x1")
+        }
+        let shape = x.shape
+        var buffer = x.buffer
+        _ = consume x
+        guard supports(.inPlaceProjection), d.outChannels <= d.inChannels, d.batch * d.inChannels * d.height * d.width > 0,
+              isKnownUniquelyReferenced(&buffer) else {
+            return try conv2d(Tensor(shape: shape, buffer: buffer, backend: self), weight: weight, bias: bias)
+        }
+        try conv2dInPlace(d, buffer: buffer, weight: weight.buffer, bias: bias?.buffer)
+        return try Tensor(shape: [d.batch, d.outChannels, d.height, d.width], buffer: buffer, backend: self)
     }
 
     /// Checks a convolution of `x` (whose values the convolution sees with shape `shape`) and describes it.

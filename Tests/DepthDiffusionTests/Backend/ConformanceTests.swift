@@ -401,7 +401,11 @@ final class ConformanceTests: XCTestCase {
             assertUnsupported(.convolutionPrologue) {
                 try be.conv2d(Conv2DDescriptor(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1,
                                                kernelW: 1), input: x.buffer, prologue: .upsampleNearest2x, weight: x.buffer,
-                              bias: nil, output: out.buffer)
+                              bias: nil, output: out.buffer, accumulate: false)
+            }
+            assertUnsupported(.inPlaceProjection) {
+                try be.conv2dInPlace(Conv2DDescriptor(batch: 1, inChannels: 2, height: 2, width: 2, outChannels: 1, kernelH: 1,
+                                                      kernelW: 1), buffer: x.buffer, weight: x.buffer, bias: nil)
             }
             assertUnsupported(.weights16) {
                 try be.conv2d16(Conv2DDescriptor(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1,

@@ -13,19 +13,37 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Float>
     private let pool: BufferPool?
     private let bytes: Int
+    /// Bytes at the end returned to the system by ``releasePages(after:)``.
+    private var releasedBytes = 0
 
     init(count: Int, pool: BufferPool? = nil) throws {
         let (exact, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
         guard !overflow, exact <= Int.max / 2 else { throw TensorError.outOfMemory(bytes: Int.max, device: "CPU") }
-        bytes = BufferPool.roundedBytes(exact)
+        bytes = BufferPool.pageRounded(exact)
         let raw = try pool?.take(bytes) ?? BufferPool.allocate(bytes)
         self.count = count
         self.pool = pool
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
+    /// Returns the whole pages past the first `count` floats to the system (when the buffer was mapped
+    /// directly); they read as zeros when touched again. The buffer keeps its size.
+    func releasePages(after count: Int) {
+        guard bytes >= BufferPool.directThreshold else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (count * MemoryLayout<Float>.stride + page - 1) / page * page
+        guard start < bytes - releasedBytes else { return }
+        _ = madvise(UnsafeMutableRawPointer(pointer) + start, bytes - start, MADV_DONTNEED)
+        pool?.forget(bytes - start - releasedBytes)
+        releasedBytes = bytes - start
+    }
+
     deinit {
-        if let pool { pool.give(UnsafeMutableRawPointer(pointer), bytes) } else { BufferPool.release(pointer, bytes) }
+        if let pool {
+            pool.give(UnsafeMutableRawPointer(pointer), bytes, released: releasedBytes)
+        } else {
+            BufferPool.release(pointer, bytes)
+        }
     }
 }
 
@@ -68,10 +86,18 @@ final class BufferPool: @unchecked Sendable {
     /// The bytes cached now.
     var heldBytes: Int { lock.lock(); defer { lock.unlock() }; return held }
 
+    /// The bytes handed out and not given back (less pages returned with ``forget(_:)``).
+    var liveBytes: Int { lock.lock(); defer { lock.unlock() }; return live }
+
     /// Allocations at least this large (256 KiB) are `mmap`ed, and `munmap`ed when freed.
     static let directThreshold = 256 << 10
 
-    /// Sizes are rounded up so that nearby requests share entries: to 4 KiB below 1 MiB, then to 1/16 of the power of two.
+    /// Whole 4 KiB pages: the CPU backend's sizes. (Rounding further would leave the slack of each weight resident
+    /// whenever a transparent huge page covers it: 50 MB of the full-size pipeline's weights.)
+    static func pageRounded(_ bytes: Int) -> Int { (bytes + 4095) & ~4095 }
+
+    /// Sizes rounded so that nearby requests share entries: to 4 KiB below 1 MiB, then to 1/16 of the power of two
+    /// (the OpenCL backend's device buffers).
     static func roundedBytes(_ bytes: Int) -> Int {
         if bytes <= 1 << 20 { return (bytes + 4095) & ~4095 }
         let step = max(4096, (1 << (Int.bitWidth - bytes.leadingZeroBitCount - 1)) / 16)
@@ -121,15 +147,25 @@ final class BufferPool: @unchecked Sendable {
         }
     }
 
-    func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int) {
+    /// Gives back an allocation of `bytes` from ``take(_:)``, of which `released` bytes were already
+    /// subtracted with ``forget(_:)``. Cached, it counts at its full size (it is used whole again).
+    func give(_ pointer: UnsafeMutableRawPointer, _ bytes: Int, released: Int = 0) {
         lock.lock()
         defer { lock.unlock() }
-        live -= bytes
+        live -= bytes - released
         guard bytes <= limit else { Self.release(pointer, bytes); return }
         free[bytes, default: []].append(pointer)
         order.append((bytes, pointer))
         held += bytes
         evict()
+    }
+
+    /// Stops counting `bytes` of a live allocation whose pages were returned to the system, so that the
+    /// cache's bound follows the memory actually in use.
+    func forget(_ bytes: Int) {
+        lock.lock()
+        live -= bytes
+        lock.unlock()
     }
 
     /// Frees the oldest cached allocations until the pool holds at most `limit` bytes. Called under `lock`.

@@ -5,10 +5,12 @@
 // `groupNorm`) on each stored row it packs, after one pass for the statistics. The upsampled or normalised
 // input, the largest tensor of a VAE decoder's last blocks, is never stored. Other shapes compute it into
 // scratch memory and convolve as usual. Either way the values are those of the unfused kernels, bit for bit.
+// With `accumulate`, Winograd's output transform adds each result to the output it overwrites; the other
+// shapes convolve into scratch memory and add it with the `binary` kernel.
 
 extension CPUBackend {
     public func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
-                       bias: DeviceBuffer?, output: DeviceBuffer) throws {
+                       bias: DeviceBuffer?, output: DeviceBuffer, accumulate: Bool) throws {
         let b = bias.map { UnsafePointer(ptr($0)) }
         if usesWinograd(d) {
             // A 16-bit weight is widened for the call, as conv2d16 does on this path.
@@ -17,13 +19,14 @@ extension CPUBackend {
                 let w = wide?.pointer ?? ptr(weight), x = ptr(input), y = ptr(output)
                 switch prologue {
                 case .upsampleNearest2x:
-                    try winogradConv(d, x, w, b, y, input: WinogradInput(upsample: 1))
+                    try winogradConv(d, x, w, b, y, input: WinogradInput(upsample: 1), accumulate: accumulate)
                 case let .groupNorm(g, gamma, beta, silu):
                     let (scale, shift) = groupNormCoefficients(g, x, gamma: gamma, beta: beta)
                     try scale.withUnsafeBufferPointer { s in
                         try shift.withUnsafeBufferPointer { t in
                             try winogradConv(d, x, w, b, y,
-                                             input: WinogradInput(scale: s.baseAddress, shift: t.baseAddress, silu: silu))
+                                             input: WinogradInput(scale: s.baseAddress, shift: t.baseAddress, silu: silu),
+                                             accumulate: accumulate)
                         }
                     }
                 }
@@ -38,10 +41,17 @@ extension CPUBackend {
         case let .groupNorm(g, gamma, beta, silu):
             normalizeGroups(g, input: input, gamma: gamma, beta: beta, output: stored.buffer, silu: silu)
         }
+        let count = d.batch * d.outChannels * d.outHeight * d.outWidth
+        let result = accumulate ? try Scratch(count: count, pool: pool) : nil
+        let target = result?.buffer ?? output
         if weight is CPUWeight16 {
-            try conv2d16(d, input: stored.buffer, weight: weight, bias: bias, output: output)
+            try conv2d16(d, input: stored.buffer, weight: weight, bias: bias, output: target)
         } else {
-            try conv2d(d, input: stored.buffer, weight: weight, bias: bias, output: output)
+            try conv2d(d, input: stored.buffer, weight: weight, bias: bias, output: target)
+        }
+        if let result {
+            try binary(.add, BinaryDescriptor(shape: [count], aStrides: [1], bStrides: [1]), a: output, b: result.buffer,
+                       output: output)
         }
     }
 }

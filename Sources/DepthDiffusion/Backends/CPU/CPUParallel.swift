@@ -20,6 +20,15 @@ struct Parallel: Sendable {
         }
     }
 
+    /// Calls `body(part, range)` once per worker (at most `count` times) on disjoint, contiguous ranges covering
+    /// `0..<count`, so that each call can use scratch memory of its own, indexed by `part`.
+    func forEachPart(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let parts = min(workers, count)
+        if parts == 1 { body(0, 0..<count); return }
+        Self.concurrentPerform(parts) { p in body(p, (count * p / parts)..<(count * (p + 1) / parts)) }
+    }
+
     /// Runs `body` over `count` elements split into parallel chunks of at least `grain`.
     @inline(__always)
     func chunked(_ count: Int, grain: Int = 8192, _ body: (Int, Int) -> Void) {

@@ -24,5 +24,5 @@ struct CPUTuning: Sendable {
     /// Largest transformed weight (36 · outC · inC floats) the Winograd path builds per call (128 MiB).
     var winogradWeightBudget = 32 << 20
     /// Transformed input plus products per chunk of tile rows, in floats (32 MiB each).
-    var winogradTileBudget = 8 << 20
+    var winogradTileBudget = 4 << 20
 }

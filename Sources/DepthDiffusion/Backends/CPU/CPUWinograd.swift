@@ -29,8 +29,10 @@ extension CPUBackend {
         var silu = false
     }
 
+    /// With `accumulate` set, the outputs are added to what `y` holds (an in-place residual addition).
     func winogradConv(_ d: Conv2DDescriptor, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
-                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, input t: WinogradInput = .init()) throws {
+                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, input t: WinogradInput = .init(),
+                      accumulate: Bool = false) throws {
         let (cin, cout, ho, wo) = (d.inChannels, d.outChannels, d.outHeight, d.outWidth)
         let (sh, sw) = (d.height >> t.upsample, d.width >> t.upsample)
         let tilesY = (ho + 3) / 4, tilesX = (wo + 3) / 4, wp = 4 * tilesX + 2
@@ -43,7 +45,9 @@ extension CPUBackend {
         let totalRows = d.batch * tilesY
         let rowsPerChunk = max(1, min(totalRows, tuning.winogradTileBudget / (36 * tilesX * max(cin, cout))))
         let maxTiles = rowsPerChunk * tilesX
-        let packed = try Scratch(count: rowsPerChunk * (6 * wp * cin + (t.scale == nil ? 0 : sw)), pool: pool)
+        // Each worker packs one tile row at a time (six padded input rows, plus one normalised row) into its slot.
+        let slot = 6 * wp * cin + (t.scale == nil ? 0 : sw)
+        let packed = try Scratch(count: min(parallel.workers, rowsPerChunk) * slot, pool: pool)
         let v = try Scratch(count: 36 * maxTiles * cin, pool: pool)
         let m = try Scratch(count: 36 * maxTiles * cout, pool: pool)
         let (pp, pv, pm) = (packed.pointer, v.pointer, m.pointer)
@@ -51,10 +55,10 @@ extension CPUBackend {
         while row0 < totalRows {
             let rows = min(rowsPerChunk, totalRows - row0)
             let tiles = rows * tilesX
-            parallel.forEach(rows) { range in
+            parallel.forEachPart(rows) { part, range in
+                let p = pp + part * slot, row = p + 6 * wp * cin
                 for r in range {
                     let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
-                    let p = pp + r * 6 * wp * cin, row = pp + rowsPerChunk * 6 * wp * cin + r * sw
                     dd_winograd_pack(x + n * cin * sh * sw, p, cin, sh, sw, Int32(t.upsample), 4 * ty - d.padTop,
                                      -d.padLeft, wp, t.scale.map { $0 + n * cin }, t.shift.map { $0 + n * cin },
                                      t.silu ? 1 : 0, t.scale == nil ? nil : row)
@@ -71,7 +75,7 @@ extension CPUBackend {
                 for r in range {
                     let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
                     dd_winograd_output(pm + r * tilesX * cout, y + n * cout * ho * wo, bias, cout, tilesX, tiles * cout,
-                                       ho * wo, wo, min(4, ho - 4 * ty), 4 * ty)
+                                       ho * wo, wo, min(4, ho - 4 * ty), 4 * ty, accumulate ? 1 : 0)
                 }
             }
             row0 += rows

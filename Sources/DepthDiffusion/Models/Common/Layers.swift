@@ -38,10 +38,24 @@ public struct Conv2d: Sendable {
         try x.backend.conv2d(x, weight: weight, bias: bias, stride: (stride, stride), padding: padding)
     }
 
+    /// The convolution of `x`, which it consumes: a 1x1 convolution to no more channels than it reads writes its
+    /// result over `x` when nothing else holds `x` (``ComputeBackend/conv2d(overwriting:weight:bias:)``).
+    public func callAsFunction(overwriting x: consuming Tensor) throws -> Tensor {
+        guard weight.rank == 4, weight.shape[2] == 1, weight.shape[3] == 1, stride == 1, padding == .zero else {
+            return try callAsFunction(x)
+        }
+        let backend = x.backend
+        return try backend.conv2d(overwriting: consume x, weight: weight, bias: bias)
+    }
+
     /// The convolution of `x` transformed as `input` says (upsampled or group-normalised), without storing the
     /// transformed tensor on a backend that claims ``BackendCapability/convolutionPrologue``.
-    public func callAsFunction(_ x: Tensor, input: ConvolutionInput) throws -> Tensor {
-        try x.backend.conv2d(x, input: input, weight: weight, bias: bias, stride: (stride, stride), padding: padding)
+    ///
+    /// With `residual`, the result is `residual + convolution`, added in place when nothing else holds the
+    /// residual (see ``ComputeBackend/conv2d(_:input:weight:bias:stride:padding:adding:)``).
+    public func callAsFunction(_ x: Tensor, input: ConvolutionInput, adding residual: consuming Tensor? = nil) throws -> Tensor {
+        try x.backend.conv2d(x, input: input, weight: weight, bias: bias, stride: (stride, stride), padding: padding,
+                             adding: consume residual)
     }
 }
 

@@ -40,13 +40,14 @@ public struct ResnetBlock2D: Sendable {
     /// `x` is `[B, inChannels, H, W]`; `temb` is `[B, tembChannels]` (required when the block has `time_emb_proj`).
     ///
     /// `x` is consumed: when the caller hands it over (`block(consume h, temb: t)`) and the block has a
-    /// `conv_shortcut`, its memory is released as soon as the shortcut has read it.
+    /// `conv_shortcut`, the shortcut writes its output over `x` where it can
+    /// (``Conv2d/callAsFunction(overwriting:)``), so `x`, `conv1`'s output and the shortcut's are never all held;
+    /// `conv2` then adds its output to the residual in place (``Conv2d/callAsFunction(_:input:adding:)``).
     public func callAsFunction(_ x: consuming Tensor, temb: Tensor?) throws -> Tensor {
         let backend = x.backend
         var h = try conv1(x, input: norm1.asConvolutionInput(silu: true))
         let residual: Tensor
-        if let convShortcut { residual = try convShortcut(x) } else { residual = copy x }
-        _ = consume x
+        if let convShortcut { residual = try convShortcut(overwriting: consume x) } else { residual = consume x }
         if let timeEmbProj {
             guard let temb else {
                 throw TensorError.invalidArgument(operation: "ResnetBlock2D", detail: "a time embedding is required")
@@ -54,8 +55,7 @@ public struct ResnetBlock2D: Sendable {
             let t = try timeEmbProj(backend.apply(.silu, temb))
             h = try backend.add(h, t.reshaped([t.shape[0], t.shape[1], 1, 1]))
         }
-        h = try conv2(h, input: norm2.asConvolutionInput(silu: true))
-        var out = try backend.add(residual, h)
+        var out = try conv2(h, input: norm2.asConvolutionInput(silu: true), adding: consume residual)
         if outputScaleFactor != 1 {
             let divisor = try Tensor(shape: [1], data: [outputScaleFactor], on: backend)
             out = try backend.binary(.div, out, divisor)

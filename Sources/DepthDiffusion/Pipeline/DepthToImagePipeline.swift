@@ -338,8 +338,10 @@ public final class DepthToImagePipeline: Sendable {
             ? VAETileSizes(config: vaeConfig).usesTiles(height: height, width: width, mode: .automatic,
                                                         automaticPixels: Self.lowMemoryTilingPixels)
             : (try? vae.usesTiles(height: height, width: width)) ?? false
+        let workers = max(ProcessInfo.processInfo.activeProcessorCount, (backend as? CPUBackend)?.threads ?? 1)
         return GenerationMemoryEstimate(unet: unetConfig, vae: vaeConfig, width: width, height: height,
-                                        images: request.imagesPerPrompt, guidance: request.guidanceScale > 1, vaeTiled: tiled)
+                                        images: request.imagesPerPrompt, guidance: request.guidanceScale > 1, vaeTiled: tiled,
+                                        workers: workers)
     }
 
     /// Refuses a request whose estimate exceeds its memory limit (or the memory available), before allocating.

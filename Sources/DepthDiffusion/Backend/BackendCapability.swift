@@ -20,10 +20,11 @@ public enum BackendCapability: String, CaseIterable, Sendable {
     /// weights of linear and convolution layers held in 16 bits (``WeightPrecision/fp16`` or
     /// ``WeightPrecision/bf16``). Fallback: the weights are kept in float32 (``WeightBinder`` asks).
     case weights16
-    /// ``ComputeBackend/conv2d(_:input:prologue:weight:bias:output:)``: a convolution that upsamples or
-    /// group-normalises its input as it reads it (``ConvolutionPrologue``), so that input is never stored.
-    /// Fallback: ``ComputeBackend/resize(_:input:output:)`` or the group normalisation into a tensor, then
-    /// the convolution.
+    /// ``ComputeBackend/conv2d(_:input:prologue:weight:bias:output:accumulate:)``: a convolution that upsamples or
+    /// group-normalises its input as it reads it (``ConvolutionPrologue``), so that input is never stored, and
+    /// can add its result to what the output holds (a residual added in place). Fallback:
+    /// ``ComputeBackend/resize(_:input:output:)`` or the group normalisation into a tensor, then the
+    /// convolution (then the addition of the residual).
     case convolutionPrologue
     /// ``ComputeBackend/conv2dInPlace(_:buffer:weight:bias:)``: a 1x1 convolution to no more channels than
     /// it reads, written over its input (a ResNet block's shortcut, whose input is not needed afterwards), so

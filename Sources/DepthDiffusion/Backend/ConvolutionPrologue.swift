@@ -9,7 +9,7 @@ public enum ConvolutionPrologue: Sendable {
     case groupNorm(GroupNormDescriptor, gamma: DeviceBuffer?, beta: DeviceBuffer?, silu: Bool)
 }
 
-/// What ``ComputeBackend/conv2d(_:input:weight:bias:stride:padding:)`` does to its input before the convolution.
+/// What ``ComputeBackend/conv2d(_:input:weight:bias:stride:padding:adding:)`` does to its input before the convolution.
 public enum ConvolutionInput: Sendable {
     /// PyTorch `interpolate(x, scale_factor=2, mode="nearest")`.
     case upsampledNearest2x

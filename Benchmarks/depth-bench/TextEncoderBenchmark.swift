@@ -14,9 +14,12 @@ struct TextEncoderBenchmark: ParsableCommand {
     var batch: Int = 2
     @Option(help: "Number of encoder layers (23 for stable-diffusion-2).")
     var layers: Int = 23
+    @Flag(help: "Also time every kernel (synchronising after each) and report seconds per op and shape.")
+    var profile = false
 
     func run() throws {
-        let backend = try options.makeBackend()
+        let plain = try options.makeBackend()
+        let backend = profile ? ProfilingBackend(plain) : plain
         var config = CLIPTextConfig.stableDiffusion2
         config.numHiddenLayers = layers
         var encoder: CLIPTextEncoder?
@@ -37,16 +40,20 @@ struct TextEncoderBenchmark: ParsableCommand {
             _ = out
         }
         try run()
+        (backend as? ProfilingBackend)?.reset()
         var times: [Double] = []
         for _ in 0..<options.iterations { times.append(try measure(run)) }
         let flops = encoder.flops(batch: batch, length: 77)
         let best = times.min()!
+        let report = (backend as? ProfilingBackend)?.report()
         if options.json {
-            try printJSON([
+            var object: [String: Any] = [
                 "component": "text-encoder", "backend": backend.name, "device": backend.deviceDescription,
-                "seconds": times, "min_seconds": best, "gflop": flops / 1e9, 
+                "seconds": times, "min_seconds": best, "gflop": flops / 1e9,
                 "batch": batch, "tokens": 77, "layers": layers, "load_seconds": loadSeconds,
-            ])
+            ]
+            if let report { object["profile_all_iterations"] = report }
+            try printJSON(object)
         } else {
             print("backend: \(backend.name) — \(backend.deviceDescription)")
             print("text encoder: hidden 1024, \(layers) layers, 16 heads, batch \(batch) × 77 tokens, random weights "
@@ -54,6 +61,9 @@ struct TextEncoderBenchmark: ParsableCommand {
             print(String(format: "min %.3f s over %d runs (%@), %.1f GFLOP → %.1f GFLOP/s", best, times.count,
                          times.map { String(format: "%.3f", $0) }.joined(separator: ", "), flops / 1e9, flops / best / 1e9))
             print(String(format: "peak RSS: %.0f MB", Double(peakRSSBytes()) / 1e6))
+            for row in report ?? [] {
+                print(String(format: "  %-44@ %6d calls %9.3f s", row["op"] as! String, row["calls"] as! Int, row["seconds"] as! Double))
+            }
         }
     }
 }

@@ -48,6 +48,9 @@ extension ComputeBackend {
             }
             let out = try conv2d(transformed, weight: weight, bias: bias, stride: stride, padding: padding)
             guard let residual else { return out }
+            guard residual.shape == out.shape else {
+                throw TensorError.shapeMismatch(operation: "conv2d", detail: "residual \(residual.shape) for an output \(out.shape)")
+            }
             return try add(residual, out)
         }
         let prologue: ConvolutionPrologue, seen: [Int]

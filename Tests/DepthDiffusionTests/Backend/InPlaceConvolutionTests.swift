@@ -120,9 +120,14 @@ final class InPlaceConvolutionTests: XCTestCase {
     func testResidualOfTheWrongShapeIsRefused() throws {
         for be in try conformanceBackendsWithFallbacks() {
             let x = try t(be, [1, 2, 4, 4], .init(repeating: 1, count: 32))
-            XCTAssertThrowsError(try be.conv2d(x, input: .upsampledNearest2x, weight: t(be, [1, 2, 3, 3], .init(repeating: 1, count: 18)),
-                                               bias: nil, padding: .uniform(1), adding: t(be, [1, 1, 4, 4], .init(repeating: 0, count: 16)))) {
-                guard case .shapeMismatch = $0 as? TensorError else { return XCTFail("\($0) [\(be.name)]") }
+            let w = try t(be, [1, 2, 3, 3], .init(repeating: 1, count: 18))
+            // The output is [1, 1, 8, 8]: a smaller residual, and one that would broadcast, are both refused.
+            for shape in [[1, 1, 4, 4], [1, 1, 1, 1]] {
+                let residual = try t(be, shape, .init(repeating: 0, count: shape.reduce(1, *)))
+                XCTAssertThrowsError(try be.conv2d(x, input: .upsampledNearest2x, weight: w, bias: nil, padding: .uniform(1),
+                                                   adding: residual)) {
+                    guard case .shapeMismatch = $0 as? TensorError else { return XCTFail("\($0) [\(be.name)]") }
+                }
             }
         }
     }

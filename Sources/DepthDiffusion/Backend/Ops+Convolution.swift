@@ -48,9 +48,7 @@ extension ComputeBackend {
             }
             let out = try conv2d(transformed, weight: weight, bias: bias, stride: stride, padding: padding)
             guard let residual else { return out }
-            guard residual.shape == out.shape else {
-                throw TensorError.shapeMismatch(operation: "conv2d", detail: "residual \(residual.shape) for an output \(out.shape)")
-            }
+            try checkResidual(residual, shape: out.shape)
             return try add(residual, out)
         }
         let prologue: ConvolutionPrologue, seen: [Int]
@@ -71,10 +69,7 @@ extension ComputeBackend {
         let shape = [d.batch, d.outChannels, d.outHeight, d.outWidth]
         var target: DeviceBuffer?
         if let r = residual {
-            try requireOwned("conv2d", r)
-            guard r.shape == shape else {
-                throw TensorError.shapeMismatch(operation: "conv2d", detail: "residual \(r.shape) for an output \(shape)")
-            }
+            try checkResidual(r, shape: shape)
             target = r.buffer
         }
         residual = nil
@@ -115,6 +110,14 @@ extension ComputeBackend {
         }
         try conv2dInPlace(d, buffer: buffer, weight: weight.buffer, bias: bias?.buffer)
         return try Tensor(shape: [d.batch, d.outChannels, d.height, d.width], buffer: buffer, backend: self)
+    }
+
+    /// Checks that `residual` is on this backend, in float32, with the convolution's output `shape`.
+    private func checkResidual(_ residual: Tensor, shape: [Int]) throws {
+        try requireOwned("conv2d", residual)
+        guard residual.shape == shape else {
+            throw TensorError.shapeMismatch(operation: "conv2d", detail: "residual \(residual.shape) for an output \(shape)")
+        }
     }
 
     /// Checks a convolution of `x` (whose values the convolution sees with shape `shape`) and describes it.

@@ -21,8 +21,8 @@ import Foundation
 ///   `15 + 15 · images` bytes per pixel.
 ///
 /// Measured on the CPU backend, which writes ResNet shortcuts and residual additions in place
-/// (``BackendCapability/inPlaceProjection``, ``BackendCapability/convolutionPrologue``); the VAE at 512x512 held
-/// 437 MB against 575 MB estimated, the UNet step 236 MB against 326 MB. The UNet and the VAE do not run at the
+/// (``BackendCapability/inPlaceProjection``, ``BackendCapability/convolutionPrologue``); with 2 workers, the VAE
+/// at 512x512 held 437 MB against 583 MB estimated, the UNet step 236 MB against 334 MB. The UNet and the VAE do not run at the
 /// same time, so the peak is the larger of the two plus the images.
 public struct GenerationMemoryEstimate: Sendable, Equatable {
     /// Activations of one UNet evaluation.

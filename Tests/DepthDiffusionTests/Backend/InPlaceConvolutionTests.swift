@@ -95,6 +95,12 @@ final class InPlaceConvolutionTests: XCTestCase {
             let cout = 5, groups = 2
             let x = rng.floats(batch * cin * side * side, scale: 3), r = rng.floats(batch * cout * side * side)
             let w = rng.floats(cout * cin * 9), b = rng.floats(cout), gamma = rng.floats(cin), beta = rng.floats(cin)
+            let gnd = GroupNormDescriptor(batch: batch, channels: cin, spatial: side * side, groups: groups, eps: 1e-6)
+            let cd = Conv2DDescriptor(batch: batch, inChannels: cin, height: side, width: side, outChannels: cout, kernelH: 3,
+                                      kernelW: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
+            let normalised = Ref.groupNorm(gnd, x: x, gamma: gamma, beta: beta, silu: true).map(Float.init)
+            let reference = zip(Ref.conv2d(cd, x: normalised, w: w, b: b), r).map { $0 + Double($1) }
+            let scale = reference.map(abs).max() ?? 0
             for be in try backends() {
                 let label = "\(batch)x\(cin)x\(side) [\(be.name)]"
                 let input = try t(be, [batch, cin, side, side], x)
@@ -107,6 +113,8 @@ final class InPlaceConvolutionTests: XCTestCase {
                 let identity = ObjectIdentifier(residual.buffer)
                 let out = try be.conv2d(input, input: gn, weight: weight, bias: bias, padding: .uniform(1), adding: consume residual)
                 XCTAssertEqual(try out.toArray(), unfused, label)
+                // Winograd's bound of the conformance suite: 1e-5 of the output's scale.
+                assertClose(try out.toArray(), reference, atol: 1e-5 * scale, rtol: 0, label)
                 XCTAssertEqual(ObjectIdentifier(out.buffer) == identity, be.supports(.convolutionPrologue), label)
                 // A residual that another tensor shares is left as it was.
                 let shared = try t(be, [batch, cout, side, side], r)

@@ -99,7 +99,7 @@ final class BufferPool: @unchecked Sendable {
     /// Sizes rounded so that nearby requests share entries: to 4 KiB below 1 MiB, then to 1/16 of the power of two
     /// (the OpenCL backend's device buffers).
     static func roundedBytes(_ bytes: Int) -> Int {
-        if bytes <= 1 << 20 { return (bytes + 4095) & ~4095 }
+        if bytes <= 1 << 20 { return pageRounded(bytes) }
         let step = max(4096, (1 << (Int.bitWidth - bytes.leadingZeroBitCount - 1)) / 16)
         return (bytes + step - 1) / step * step
     }

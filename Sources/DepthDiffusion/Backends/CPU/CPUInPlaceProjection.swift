@@ -31,16 +31,14 @@ extension CPUBackend {
             let block = min(hw, Self.inPlaceBlockPixels)
             let scratch = try Scratch(count: cout * block, pool: pool)
             let s = scratch.pointer
-            for n in 0..<d.batch {
-                var p0 = 0
-                while p0 < hw {
-                    let cols = min(block, hw - p0)
-                    withBLAS {
+            withBLAS {
+                for n in 0..<d.batch {
+                    for p0 in stride(from: 0, to: hw, by: block) {
+                        let cols = min(block, hw - p0)
                         sgemm(m: cout, n: cols, k: cin, a: w, lda: cin, b: x + n * cin * hw + p0, ldb: hw,
                               c: s, ldc: cols, bias: b.map { ($0, .perRow) })
+                        for co in 0..<cout { (x + (n * cout + co) * hw + p0).update(from: s + co * cols, count: cols) }
                     }
-                    for co in 0..<cout { (x + (n * cout + co) * hw + p0).update(from: s + co * cols, count: cols) }
-                    p0 += cols
                 }
             }
         }

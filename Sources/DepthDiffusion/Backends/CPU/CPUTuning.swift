@@ -23,6 +23,6 @@ struct CPUTuning: Sendable {
     var winogradMinimumTiles = 64
     /// Largest transformed weight (36 · outC · inC floats) the Winograd path builds per call (128 MiB).
     var winogradWeightBudget = 32 << 20
-    /// Transformed input plus products per chunk of tile rows, in floats (32 MiB each).
+    /// Transformed input plus products per chunk of tile rows, in floats (16 MiB each).
     var winogradTileBudget = 4 << 20
 }

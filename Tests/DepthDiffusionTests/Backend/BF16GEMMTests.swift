@@ -244,7 +244,14 @@ final class BF16GEMMTests: XCTestCase {
                 let y2 = try two.linear16(Tensor(shape: shape, data: a, on: two), weight: weight,
                                             bias: Tensor(shape: [n], data: bias, on: two), path: path)
                 XCTAssertEqual(y1.shape, Array(shape.dropLast()) + [n])
-                XCTAssertEqual(try y1.toArray(), try y2.toArray(), "\(path) \(shape) x \(n)")
+                if path == .float32 {
+                    // sgemm on panels: OpenBLAS may sum in another order when the split changes the panel
+                    // shapes (its Haswell kernel does). Measured with OPENBLAS_CORETYPE=Haswell: at most 3.8e-6 on
+                    // values up to 12.5 (0 with Cooperlake).
+                    assertClose(try y2.toArray(), try y1.toArray(), atol: 2e-5, rtol: 0, "\(path) \(shape) x \(n)")
+                } else {
+                    XCTAssertEqual(try y1.toArray(), try y2.toArray(), "\(path) \(shape) x \(n)")
+                }
             }
         }
     }

@@ -34,7 +34,10 @@ void dd_winograd_input(const float *p, float *v, long channels, long tiles, long
 void dd_winograd_output(const float *m, float *y, const float *bias, long channels, long tiles, long xiStride,
                         long plane, long wo, long rows, long row0, int accumulate);
 /// `u[xi][cout][cin]` = G g Gᵀ of the `[cout][cin][3][3]` kernels of output channels `co0 ..< co1`, in double.
-void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0, long co1);
+/// `scratch` holds `36 * dd_winograd_weights_scratch(cin)` floats of the caller's.
+void dd_winograd_weights(const float *w, float *u, long cout, long cin, long co0, long co1, float *scratch);
+/// Floats of `dd_winograd_weights`' scratch per transform row (36 rows): `cin` rounded up to a multiple of 8.
+static inline long dd_winograd_weights_scratch(long cin) { return (cin + 7) & ~7L; }
 /// Packs the six input rows `y0 ..< y0 + 6` of one NCHW image, columns `x0 ..< x0 + wp`, channel-fastest
 /// into `p[6][wp][channels]`, with zeros outside the image (the convolution's padding). The stored image is
 /// `sh x sw`; the convolution reads it upsampled (nearest) by `2^up` per side. With `scale` and `shift`

@@ -65,13 +65,17 @@ func peakRSSBytes() -> Int {
 }
 
 /// Serialises a JSON object with stable key order, adding the machine facts every result carries:
-/// the processor, the OpenBLAS kernel that ran (`blas_core`) and how it was chosen, and the peak RSS.
+/// the processor, the OpenBLAS kernel that ran (`blas_core`) and how it was chosen, OpenBLAS's idle-thread timeout
+/// (`blas_thread_timeout`), and the peak RSS.
 func printJSON(_ object: [String: Any]) throws {
     var object = object
     try? OpenBLASLibrary.load()
     object["cpu"] = object["cpu"] ?? processorModel()
     object["blas_core"] = OpenBLASLibrary.coreName ?? "not loaded"
     object["blas_core_choice"] = OpenBLASLibrary.coreChoice?.rawValue ?? "not loaded"
+    object["blas_thread_timeout"] = OpenBLASLibrary.idleThreadTimeout.map {
+        $0.exponent + ($0.chosenByDepthDiffusion ? " (DepthDiffusion default)" : " (OPENBLAS_THREAD_TIMEOUT)")
+    } ?? "not loaded"
     object["peak_rss_bytes"] = peakRSSBytes()
     object["precision"] = object["precision"] ?? benchmarkPrecision.withLock { $0.rawValue }
     object["threads"] = object["threads"] ?? cpuThreads.load(ordering: .relaxed)

@@ -19,6 +19,8 @@ typedef char *(*string_fn)(void);
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static char blas_error[512];
 static int blas_source;
+static int thread_timeout_source;
+static char thread_timeout_value[32];
 static sgemm_fn blas_sgemm;
 static set_threads_fn blas_set_threads;
 static get_threads_fn blas_get_threads;
@@ -88,9 +90,19 @@ static void load_blas(void) {
     } else {
         blas_source = 3;
     }
+    // OpenBLAS's idle threads spin for 2^OPENBLAS_THREAD_TIMEOUT cycles (default 2^28, about 70 ms) after each
+    // threaded GEMM before they sleep. Spinning, each takes a core from the kernels that run between GEMMs on
+    // our own workers (Winograd transforms, attention, im2col), so unless the user chose a value, they
+    // sleep after 2^16 cycles (about 16 µs): long enough for GEMMs that follow each other.
+    const char *timeout = getenv("OPENBLAS_THREAD_TIMEOUT");
+    int setTimeout = !(timeout && timeout[0]);
+    if (setTimeout) setenv("OPENBLAS_THREAD_TIMEOUT", DD_BLAS_THREAD_TIMEOUT, 1);
     void *handle = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-    // The variable was only for OpenBLAS's constructor: leave the environment as the user had it.
+    // The variables were only for OpenBLAS's constructor: leave the environment as the user had it.
     if (chosen) unsetenv("OPENBLAS_CORETYPE");
+    if (setTimeout) unsetenv("OPENBLAS_THREAD_TIMEOUT");
+    thread_timeout_source = setTimeout ? 2 : 1;
+    snprintf(thread_timeout_value, sizeof thread_timeout_value, "%s", setTimeout ? DD_BLAS_THREAD_TIMEOUT : timeout);
     if (!handle) {
         snprintf(blas_error, sizeof blas_error,
                  "OpenBLAS could not be loaded (%s): install it (Debian/Ubuntu: apt-get install libopenblas0)", dlerror());
@@ -113,6 +125,8 @@ int dd_blas_load(char *error, size_t error_size) {
 }
 
 int dd_blas_core_source(void) { return blas_sgemm ? blas_source : 0; }
+int dd_blas_thread_timeout_source(void) { return blas_sgemm ? thread_timeout_source : 0; }
+const char *dd_blas_thread_timeout(void) { return blas_sgemm ? thread_timeout_value : NULL; }
 const char *dd_blas_corename(void) { return blas_sgemm ? blas_corename() : NULL; }
 const char *dd_blas_config(void) { return blas_sgemm ? blas_config() : NULL; }
 int dd_blas_get_threads(void) { return blas_sgemm ? blas_get_threads() : 1; }

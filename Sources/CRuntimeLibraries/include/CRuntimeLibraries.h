@@ -22,6 +22,13 @@ const char *dd_blas_cpuid_core(void);
 /// How the kernel was chosen: 0 not loaded, 1 OPENBLAS_CORETYPE was already set, 2 chosen from CPUID,
 /// 3 OpenBLAS's own detection (CPUID gave no choice).
 int dd_blas_core_source(void);
+/// OPENBLAS_THREAD_TIMEOUT set for the load when the environment has none: OpenBLAS's idle threads spin
+/// 2^16 cycles, not 2^28, before they sleep.
+#define DD_BLAS_THREAD_TIMEOUT "16"
+/// How OPENBLAS_THREAD_TIMEOUT was chosen: 0 not loaded, 1 already set, 2 set to DD_BLAS_THREAD_TIMEOUT.
+int dd_blas_thread_timeout_source(void);
+/// The OPENBLAS_THREAD_TIMEOUT value OpenBLAS read at load (the user's, or DD_BLAS_THREAD_TIMEOUT). NULL before loading.
+const char *dd_blas_thread_timeout(void);
 /// openblas_get_corename(): the kernel OpenBLAS actually runs. NULL before loading.
 const char *dd_blas_corename(void);
 /// openblas_get_config(). NULL before loading.

@@ -29,6 +29,20 @@ final class OpenBLASLibraryTests: XCTestCase {
         }
     }
 
+    func testIdleThreadsSleepSoonUnlessTheEnvironmentSaysOtherwise() throws {
+        try OpenBLASLibrary.load()
+        let timeout = try XCTUnwrap(OpenBLASLibrary.idleThreadTimeout)
+        if let preset = ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"], !preset.isEmpty {
+            XCTAssertEqual(timeout.exponent, preset)
+            XCTAssertFalse(timeout.chosenByDepthDiffusion)
+        } else {
+            XCTAssertEqual(timeout.exponent, "16")
+            XCTAssertTrue(timeout.chosenByDepthDiffusion)
+            // Set for OpenBLAS's constructor only.
+            XCTAssertNil(ProcessInfo.processInfo.environment["OPENBLAS_THREAD_TIMEOUT"])
+        }
+    }
+
     func testCPUIDChoiceMatchesTheProcessorFlags() throws {
         let flags = Set((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("flags") }?

@@ -43,6 +43,23 @@ final class OpenBLASLibraryTests: XCTestCase {
         }
     }
 
+    func testDescriptionSaysWhenTheEnvironmentChoseAnotherKernelThanCPUID() {
+        XCTAssertEqual(OpenBLASLibrary.describeKernel(core: "Haswell", choice: .environment, cpuidCore: "Cooperlake"),
+                       "kernel Haswell (from OPENBLAS_CORETYPE; this CPU can run Cooperlake)")
+        // OpenBLAS reports lower-case names for some kernels.
+        XCTAssertEqual(OpenBLASLibrary.describeKernel(core: "cooperlake", choice: .environment, cpuidCore: "Cooperlake"),
+                       "kernel cooperlake (from OPENBLAS_CORETYPE)")
+        XCTAssertEqual(OpenBLASLibrary.describeKernel(core: "Cooperlake", choice: .cpuid, cpuidCore: "Cooperlake"),
+                       "kernel Cooperlake (from CPUID)")
+        XCTAssertEqual(OpenBLASLibrary.describeKernel(core: nil, choice: nil, cpuidCore: nil), "kernel unknown (from unknown)")
+        // The running backend describes the kernel it loaded the same way.
+        if let backend = try? CPUBackend() {
+            let expected = OpenBLASLibrary.describeKernel(core: OpenBLASLibrary.coreName, choice: OpenBLASLibrary.coreChoice,
+                                                          cpuidCore: OpenBLASLibrary.cpuidCore)
+            XCTAssertTrue(backend.deviceDescription.contains(expected), backend.deviceDescription)
+        }
+    }
+
     func testCPUIDChoiceMatchesTheProcessorFlags() throws {
         let flags = Set((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("flags") }?

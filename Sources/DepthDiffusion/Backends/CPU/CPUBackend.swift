@@ -32,11 +32,10 @@ public final class CPUBackend: ComputeBackend {
         self.threads = threads.map { max(1, $0) } ?? cores
         parallel = Parallel(workers: self.threads)
         self.tuning = tuning
-        let core = OpenBLASLibrary.coreName ?? "unknown"
-        let choice = OpenBLASLibrary.coreChoice?.rawValue ?? "unknown"
         let version = OpenBLASLibrary.config?.split(separator: " ").prefix(2).joined(separator: " ") ?? "OpenBLAS"
-        deviceDescription = "\(CPUBackend.processorName()) — \(version), kernel \(core) (from \(choice)), "
-            + "\(self.threads) threads"
+        let kernel = OpenBLASLibrary.describeKernel(core: OpenBLASLibrary.coreName, choice: OpenBLASLibrary.coreChoice,
+                                                    cpuidCore: OpenBLASLibrary.cpuidCore)
+        deviceDescription = "\(CPUBackend.processorName()) — \(version), \(kernel), \(self.threads) threads"
     }
 
     static func processorName() -> String {

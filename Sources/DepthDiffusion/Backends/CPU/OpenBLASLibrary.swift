@@ -57,6 +57,19 @@ public enum OpenBLASLibrary {
         return (String(cString: value), dd_blas_thread_timeout_source() == 2)
     }
 
+    /// "kernel `core` (from `choice`)", the part of ``CPUBackend/deviceDescription`` about OpenBLAS. When
+    /// `OPENBLAS_CORETYPE` chose a kernel other than the one this processor's CPUID bits give, it says so, so
+    /// that a machine-wide setting that slows the library down is visible (`list-backends`, `depth-bench`):
+    /// "kernel Haswell (from OPENBLAS_CORETYPE; this CPU can run Cooperlake)".
+    public static func describeKernel(core: String?, choice: CoreChoice?, cpuidCore: String?) -> String {
+        let core = core ?? "unknown"
+        var text = "kernel \(core) (from \(choice?.rawValue ?? "unknown")"
+        if choice == .environment, let cpuidCore, cpuidCore.lowercased() != core.lowercased() {
+            text += "; this CPU can run \(cpuidCore)"
+        }
+        return text + ")"
+    }
+
     /// OpenBLAS's build configuration (`openblas_get_config`); `nil` when not loaded.
     public static var config: String? { dd_blas_config().map { String(cString: $0) } }
 

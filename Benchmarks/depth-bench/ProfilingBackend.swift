@@ -157,6 +157,16 @@ final class ProfilingBackend: ComputeBackend {
         }
     }
 
+    func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
+                bias: DeviceBuffer?, output: DeviceBuffer, shortcut: Conv2DDescriptor, shortcutWeight: DeviceBuffer,
+                shortcutBias: DeviceBuffer?) throws {
+        counts.withLock { $0.flops += d.flops + shortcut.flops }
+        try timed(Self.convLabel(d, suffix: " (group-normalised input, with its shortcut)")) {
+            try inner.conv2d(d, input: input, prologue: prologue, weight: weight, bias: bias, output: output,
+                             shortcut: shortcut, shortcutWeight: shortcutWeight, shortcutBias: shortcutBias)
+        }
+    }
+
     /// A convolution's row in the report: kind, channels and input size.
     private static func convLabel(_ d: Conv2DDescriptor, suffix: String = "") -> String {
         let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"

@@ -31,4 +31,12 @@ public enum BackendCapability: String, CaseIterable, Sendable {
     /// that input and output are never both held. Fallback: ``ComputeBackend/conv2d(_:input:weight:bias:output:)``
     /// into a new buffer.
     case inPlaceProjection
+    /// ``ComputeBackend/conv2d(_:input:prologue:weight:bias:output:shortcut:shortcutWeight:shortcutBias:)``: a
+    /// ResNet block's `conv1` of its group-normalised input together with the block's 1x1 shortcut, which is
+    /// written over that input (as ``inPlaceProjection``) as the convolution consumes the input's rows, so that
+    /// the memory of the rows already read can be returned before the convolution's output is complete: the
+    /// input, `conv1`'s output and the shortcut's output are never all held, and neither are the whole input
+    /// and the whole `conv1` output. Fallback: the prologue convolution, then ``inPlaceProjection`` (or a
+    /// plain 1x1 convolution).
+    case convolutionWithShortcut
 }

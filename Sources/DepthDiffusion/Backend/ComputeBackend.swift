@@ -165,6 +165,17 @@ public protocol ComputeBackend: AnyObject, Sendable {
     /// 16-bit `weight` widened to float32). The backend may return the memory past the result to the system;
     /// the buffer stays valid at its full size.
     func conv2dInPlace(_ d: Conv2DDescriptor, buffer: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?) throws
+
+    /// ``BackendCapability/convolutionWithShortcut``: the values of
+    /// ``conv2d(_:input:prologue:weight:bias:output:accumulate:)`` (without `accumulate`) in `output`, then those of
+    /// ``conv2dInPlace(_:buffer:weight:bias:)`` with `shortcut` (a 1x1, stride-1, unpadded convolution of the stored
+    /// input, `[batch, inC, H, W]`, to at most `inC` channels) in `input` (bit for bit, or up to the rounding of a GEMM
+    /// split into other column blocks). The backend may interleave the
+    /// two and return the memory of input rows it no longer needs (and of `output`'s rows not yet written) to the
+    /// system; both buffers stay valid at their full size.
+    func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
+                bias: DeviceBuffer?, output: DeviceBuffer, shortcut: Conv2DDescriptor, shortcutWeight: DeviceBuffer,
+                shortcutBias: DeviceBuffer?) throws
 }
 
 // Defaults of the optional capabilities: nothing is claimed, and the kernels, which the front end
@@ -215,5 +226,11 @@ extension ComputeBackend {
 
     public func conv2dInPlace(_ d: Conv2DDescriptor, buffer: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?) throws {
         throw TensorError.unsupported(operation: BackendCapability.inPlaceProjection.rawValue, backend: name)
+    }
+
+    public func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, prologue: ConvolutionPrologue, weight: DeviceBuffer,
+                       bias: DeviceBuffer?, output: DeviceBuffer, shortcut: Conv2DDescriptor, shortcutWeight: DeviceBuffer,
+                       shortcutBias: DeviceBuffer?) throws {
+        throw TensorError.unsupported(operation: BackendCapability.convolutionWithShortcut.rawValue, backend: name)
     }
 }

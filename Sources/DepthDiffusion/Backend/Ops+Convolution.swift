@@ -112,6 +112,53 @@ extension ComputeBackend {
         return try Tensor(shape: [d.batch, d.outChannels, d.height, d.width], buffer: buffer, backend: self)
     }
 
+    /// A ResNet block's `conv1` of `x` group-normalised as `input` says, and its 1x1 `shortcut` of `x`:
+    /// `(conv2d(x, input: input, …), conv2d(overwriting: x, weight: shortcutWeight, bias: shortcutBias))`, with the
+    /// same values. `x` is consumed. On a backend that claims ``BackendCapability/convolutionWithShortcut``, when no
+    /// other tensor shares `x`'s buffer and the shortcut has no more output than input channels, the shortcut is
+    /// written over `x` while the convolution reads it, so the whole input and the whole convolution output are
+    /// never both held (the VAE decoder's largest step).
+    public func conv2d(_ x: consuming Tensor, input: ConvolutionInput, weight: Tensor, bias: Tensor?,
+                       padding: Padding2D = .zero, shortcutWeight: Tensor,
+                       shortcutBias: Tensor?) throws -> (output: Tensor, shortcut: Tensor) {
+        let shape = x.shape
+        var buffer: DeviceBuffer? = x.buffer
+        _ = consume x
+        // The two calls the fused kernel replaces; the input's last reference goes to the shortcut.
+        func unfused() throws -> (output: Tensor, shortcut: Tensor) {
+            guard let taken = buffer.take() else { throw TensorError.invalidArgument(operation: "conv2d", detail: "no input") }
+            let x = try Tensor(shape: shape, buffer: taken, backend: self)
+            let out = try conv2d(x, input: input, weight: weight, bias: bias, padding: padding)
+            return (out, try conv2d(overwriting: consume x, weight: shortcutWeight, bias: shortcutBias))
+        }
+        guard supports(.convolutionWithShortcut), case let .groupNorm(groups, gamma, beta, eps, silu) = input else {
+            return try unfused()
+        }
+        // Checked on a view that is gone before the buffer's references are counted.
+        let (d, s, gn) = try { () throws -> (Conv2DDescriptor, Conv2DDescriptor, GroupNormDescriptor) in
+            guard let stored = buffer else { throw TensorError.invalidArgument(operation: "conv2d", detail: "no input") }
+            let view = try Tensor(shape: shape, buffer: stored, backend: self)
+            try requireOwned("conv2d", gamma, beta)
+            return (try convolutionDescriptor(shape, view, weight: weight, bias: bias, stride: (1, 1), padding: padding),
+                    try convolutionDescriptor(shape, view, weight: shortcutWeight, bias: shortcutBias, stride: (1, 1),
+                                              padding: .zero),
+                    try groupNormDescriptor(view, groups: groups, gamma: gamma, beta: beta, eps: eps))
+        }()
+        guard s.kernelH == 1, s.kernelW == 1, s.outChannels <= s.inChannels, s.batch * s.inChannels * s.height * s.width > 0,
+              d.outChannels * d.outHeight * d.outWidth > 0, var stored = buffer.take() else {
+            return try unfused()
+        }
+        guard isKnownUniquelyReferenced(&stored) else {
+            buffer = stored
+            return try unfused()
+        }
+        let out = try Tensor(uninitializedShape: [d.batch, d.outChannels, d.outHeight, d.outWidth], on: self)
+        try conv2d(d, input: stored, prologue: .groupNorm(gn, gamma: gamma?.buffer, beta: beta?.buffer, silu: silu),
+                   weight: weight.buffer, bias: bias?.buffer, output: out.buffer, shortcut: s,
+                   shortcutWeight: shortcutWeight.buffer, shortcutBias: shortcutBias?.buffer)
+        return (out, try Tensor(shape: [s.batch, s.outChannels, s.height, s.width], buffer: stored, backend: self))
+    }
+
     /// Checks that `residual` is on this backend, in float32, with the convolution's output `shape`.
     private func checkResidual(_ residual: Tensor, shape: [Int]) throws {
         try requireOwned("conv2d", residual)

@@ -407,6 +407,14 @@ final class ConformanceTests: XCTestCase {
                 try be.conv2dInPlace(Conv2DDescriptor(batch: 1, inChannels: 2, height: 2, width: 2, outChannels: 1, kernelH: 1,
                                                       kernelW: 1), buffer: x.buffer, weight: x.buffer, bias: nil)
             }
+            assertUnsupported(.convolutionWithShortcut) {
+                let d = Conv2DDescriptor(batch: 1, inChannels: 2, height: 2, width: 2, outChannels: 1, kernelH: 1, kernelW: 1)
+                try be.conv2d(d, input: x.buffer,
+                              prologue: .groupNorm(GroupNormDescriptor(batch: 1, channels: 2, spatial: 4, groups: 1, eps: 1e-5),
+                                                   gamma: nil, beta: nil, silu: false),
+                              weight: x.buffer, bias: nil, output: out.buffer, shortcut: d, shortcutWeight: x.buffer,
+                              shortcutBias: nil)
+            }
             assertUnsupported(.weights16) {
                 try be.conv2d16(Conv2DDescriptor(batch: 1, inChannels: 1, height: 2, width: 2, outChannels: 1, kernelH: 1,
                                                  kernelW: 1, strideH: 1, strideW: 1, padTop: 0, padBottom: 0, padLeft: 0,

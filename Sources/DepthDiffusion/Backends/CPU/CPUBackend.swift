@@ -98,7 +98,8 @@ public final class CPUBackend: ComputeBackend {
 
     public func supports(_ capability: BackendCapability) -> Bool {
         switch capability {
-        case .groupNormSiLU, .geglu, .gemmEpilogue, .weights16, .convolutionPrologue, .inPlaceProjection: return true
+        case .groupNormSiLU, .geglu, .gemmEpilogue, .weights16, .convolutionPrologue, .inPlaceProjection,
+             .convolutionWithShortcut: return true
         }
     }
 

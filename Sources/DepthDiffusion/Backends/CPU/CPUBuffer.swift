@@ -26,6 +26,27 @@ final class CPUBuffer: DeviceBuffer, @unchecked Sendable {
         pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
+    /// Returns the whole pages inside the floats `range` to the system when the buffer is mapped directly (they
+    /// read as zeros when touched again), without changing the pool's count: for memory that is about to be
+    /// written again, or that ``releasePages(after:)`` will release. With `hugePages` false, the range is then
+    /// faulted back in 4 KiB pages, not 2 MiB ones (a buffer written a few rows of every channel at a time would
+    /// otherwise be wholly resident after its first rows), until ``allowHugePages()``.
+    func discardPages(_ range: Range<Int>, hugePages: Bool = true) {
+        guard bytes >= BufferPool.directThreshold else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE))), stride = MemoryLayout<Float>.stride
+        let lo = (range.lowerBound * stride + page - 1) / page * page
+        let hi = min(bytes, range.upperBound * stride) / page * page
+        guard hi > lo else { return }
+        _ = madvise(UnsafeMutableRawPointer(pointer) + lo, hi - lo, MADV_DONTNEED)
+        if !hugePages { _ = madvise(UnsafeMutableRawPointer(pointer) + lo, hi - lo, MADV_NOHUGEPAGE) }
+    }
+
+    /// Lets the kernel back the buffer with transparent huge pages again (as ``BufferPool/allocate(_:)`` asks).
+    func allowHugePages() {
+        guard bytes >= BufferPool.directThreshold else { return }
+        _ = madvise(UnsafeMutableRawPointer(pointer), bytes, MADV_HUGEPAGE)
+    }
+
     /// Returns the whole pages past the first `count` floats to the system (when the buffer was mapped
     /// directly); they read as zeros when touched again. The buffer keeps its size.
     func releasePages(after count: Int) {

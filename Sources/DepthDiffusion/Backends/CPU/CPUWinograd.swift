@@ -31,9 +31,11 @@ extension CPUBackend {
     }
 
     /// With `accumulate` set, the outputs are added to what `y` holds (an in-place residual addition).
+    /// `consumed`, for a batch of one image, is called after each chunk with the number of leading stored input
+    /// rows that no later chunk reads (all of them after the last chunk).
     func winogradConv(_ d: Conv2DDescriptor, _ x: UnsafeMutablePointer<Float>, _ w: UnsafeMutablePointer<Float>,
                       _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, input t: WinogradInput = .init(),
-                      accumulate: Bool = false) throws {
+                      accumulate: Bool = false, consumed: ((Int) -> Void)? = nil) throws {
         let (cin, cout, ho, wo) = (d.inChannels, d.outChannels, d.outHeight, d.outWidth)
         let (sh, sw) = (d.height >> t.upsample, d.width >> t.upsample)
         let tilesY = (ho + 3) / 4, tilesX = (wo + 3) / 4, wp = 4 * tilesX + 2
@@ -83,6 +85,8 @@ extension CPUBackend {
                 }
             }
             row0 += rows
+            // The next chunk's first tile row reads from stored row 4·row0 − padTop on (batch 1, no upsampling).
+            consumed?(row0 == totalRows ? sh : min(sh, max(0, 4 * row0 - d.padTop)))
         }
     }
 }

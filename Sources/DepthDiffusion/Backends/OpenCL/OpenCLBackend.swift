@@ -136,7 +136,7 @@ public final class OpenCLBackend: ComputeBackend {
     public func supports(_ capability: BackendCapability) -> Bool {
         switch capability {
         case .groupNormSiLU, .geglu, .weights16: return true
-        case .gemmEpilogue, .convolutionPrologue, .inPlaceProjection: return false
+        case .gemmEpilogue, .convolutionPrologue, .inPlaceProjection, .convolutionWithShortcut: return false
         }
     }
 

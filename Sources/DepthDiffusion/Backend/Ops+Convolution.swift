@@ -134,16 +134,17 @@ extension ComputeBackend {
         guard supports(.convolutionWithShortcut), case let .groupNorm(groups, gamma, beta, eps, silu) = input else {
             return try unfused()
         }
-        // Checked on a view that is gone before the buffer's references are counted.
-        let (d, s, gn) = try { () throws -> (Conv2DDescriptor, Conv2DDescriptor, GroupNormDescriptor) in
+        // Checked on a view that is gone (its scope ends) before the buffer's references are counted.
+        let d: Conv2DDescriptor, s: Conv2DDescriptor, gn: GroupNormDescriptor
+        do {
             guard let stored = buffer else { throw TensorError.invalidArgument(operation: "conv2d", detail: "no input") }
             let view = try Tensor(shape: shape, buffer: stored, backend: self)
             try requireOwned("conv2d", gamma, beta)
-            return (try convolutionDescriptor(shape, view, weight: weight, bias: bias, stride: (1, 1), padding: padding),
-                    try convolutionDescriptor(shape, view, weight: shortcutWeight, bias: shortcutBias, stride: (1, 1),
-                                              padding: .zero),
-                    try groupNormDescriptor(view, groups: groups, gamma: gamma, beta: beta, eps: eps))
-        }()
+            d = try convolutionDescriptor(shape, view, weight: weight, bias: bias, stride: (1, 1), padding: padding)
+            s = try convolutionDescriptor(shape, view, weight: shortcutWeight, bias: shortcutBias, stride: (1, 1),
+                                          padding: .zero)
+            gn = try groupNormDescriptor(view, groups: groups, gamma: gamma, beta: beta, eps: eps)
+        }
         guard s.kernelH == 1, s.kernelW == 1, s.outChannels <= s.inChannels, s.batch * s.inChannels * s.height * s.width > 0,
               d.outChannels * d.outHeight * d.outWidth > 0, var stored = buffer.take() else {
             return try unfused()

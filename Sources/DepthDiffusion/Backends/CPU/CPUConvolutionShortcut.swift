@@ -34,8 +34,7 @@ extension CPUBackend {
         let stored = unsafeDowncast(input, to: CPUBuffer.self), out = unsafeDowncast(output, to: CPUBuffer.self)
         out.discardPages(0..<out.count, hugePages: false)
         defer { out.allowHugePages() }
-        let block = min(hw, Self.inPlaceBlockPixels)
-        let scratch = try Scratch(count: cout * block, pool: pool)
+        let scratch = try Scratch(count: cout * min(hw, Self.inPlaceBlockPixels), pool: pool)
         try withExtendedLifetime((wide, wideShortcut)) {
             let sw = wideShortcut?.pointer ?? ptr(shortcutWeight)
             let sb = shortcutBias.map { UnsafePointer(ptr($0)) }
@@ -45,14 +44,8 @@ extension CPUBackend {
                 guard rows > done else { return }
                 let end = rows * w
                 withBLAS {
-                    var p0 = done * w
-                    while p0 < end {
-                        let cols = min(block, end - p0)
-                        sgemm(m: cout, n: cols, k: cin, a: sw, lda: cin, b: x + p0, ldb: hw, c: scratch.pointer, ldc: cols,
-                              bias: sb.map { ($0, .perRow) })
-                        for co in 0..<cout { (x + co * hw + p0).update(from: scratch.pointer + co * cols, count: cols) }
-                        p0 += cols
-                    }
+                    projectPixels((done * w)..<end, of: x, into: x, inChannels: cin, outChannels: cout, plane: hw, weight: sw,
+                                  bias: sb, scratch: scratch.pointer)
                 }
                 for c in cout..<cin { stored.discardPages((c * hw + done * w)..<(c * hw + end)) }
                 done = rows

@@ -28,20 +28,29 @@ extension CPUBackend {
         try withExtendedLifetime(wide) {
             let w = wide?.pointer ?? ptr(weight), x = ptr(buffer)
             let b = bias.map { UnsafePointer(ptr($0)) }
-            let block = min(hw, Self.inPlaceBlockPixels)
-            let scratch = try Scratch(count: cout * block, pool: pool)
-            let s = scratch.pointer
+            let scratch = try Scratch(count: cout * min(hw, Self.inPlaceBlockPixels), pool: pool)
             withBLAS {
                 for n in 0..<d.batch {
-                    for p0 in stride(from: 0, to: hw, by: block) {
-                        let cols = min(block, hw - p0)
-                        sgemm(m: cout, n: cols, k: cin, a: w, lda: cin, b: x + n * cin * hw + p0, ldb: hw,
-                              c: s, ldc: cols, bias: b.map { ($0, .perRow) })
-                        for co in 0..<cout { (x + (n * cout + co) * hw + p0).update(from: s + co * cols, count: cols) }
-                    }
+                    projectPixels(0..<hw, of: x + n * cin * hw, into: x + n * cout * hw, inChannels: cin, outChannels: cout,
+                                  plane: hw, weight: w, bias: b, scratch: scratch.pointer)
                 }
             }
         }
         unsafeDowncast(buffer, to: CPUBuffer.self).releasePages(after: d.batch * cout * hw)
+    }
+
+    /// The 1x1 projection of the `pixels` of one image: reads its `inChannels` planes (`plane` floats apart) at
+    /// `input`, writes `outChannels` planes at `output` through `scratch` (`outChannels · inPlaceBlockPixels`
+    /// floats), in blocks of pixels, so `output` may overlap `input` where `conv2dInPlace` lets it. Call it
+    /// inside ``withBLAS(_:)``.
+    func projectPixels(_ pixels: Range<Int>, of input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>,
+                       inChannels: Int, outChannels: Int, plane: Int, weight: UnsafePointer<Float>,
+                       bias: UnsafePointer<Float>?, scratch: UnsafeMutablePointer<Float>) {
+        for p0 in stride(from: pixels.lowerBound, to: pixels.upperBound, by: Self.inPlaceBlockPixels) {
+            let cols = min(Self.inPlaceBlockPixels, pixels.upperBound - p0)
+            sgemm(m: outChannels, n: cols, k: inChannels, a: weight, lda: inChannels, b: input + p0, ldb: plane,
+                  c: scratch, ldc: cols, bias: bias.map { ($0, .perRow) })
+            for co in 0..<outChannels { (output + co * plane + p0).update(from: scratch + co * cols, count: cols) }
+        }
     }
 }

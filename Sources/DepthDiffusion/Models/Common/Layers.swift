@@ -41,11 +41,29 @@ public struct Conv2d: Sendable {
     /// The convolution of `x`, which it consumes: a 1x1 convolution to no more channels than it reads writes its
     /// result over `x` when nothing else holds `x` (``ComputeBackend/conv2d(overwriting:weight:bias:)``).
     public func callAsFunction(overwriting x: consuming Tensor) throws -> Tensor {
-        guard weight.rank == 4, weight.shape[2] == 1, weight.shape[3] == 1, stride == 1, padding == .zero else {
-            return try callAsFunction(x)
-        }
+        guard isPointwise else { return try callAsFunction(x) }
         let backend = x.backend
         return try backend.conv2d(overwriting: consume x, weight: weight, bias: bias)
+    }
+
+    /// This convolution of `x` read through `input`, and `shortcut` (a ResNet block's `conv_shortcut`) of `x`,
+    /// which it consumes: a 1x1 shortcut is written over `x` while this convolution reads it
+    /// (``ComputeBackend/conv2d(_:input:weight:bias:padding:shortcutWeight:shortcutBias:)``), so `x`, this
+    /// convolution's output and the shortcut's are never all held.
+    public func callAsFunction(_ x: consuming Tensor, input: ConvolutionInput,
+                               shortcut: Conv2d) throws -> (output: Tensor, shortcut: Tensor) {
+        guard shortcut.isPointwise, stride == 1 else {
+            let out = try callAsFunction(x, input: input)
+            return (out, try shortcut(overwriting: consume x))
+        }
+        let backend = x.backend
+        return try backend.conv2d(consume x, input: input, weight: weight, bias: bias, padding: padding,
+                                  shortcutWeight: shortcut.weight, shortcutBias: shortcut.bias)
+    }
+
+    /// A 1x1, stride-1, unpadded convolution (a projection of each pixel's channels).
+    private var isPointwise: Bool {
+        weight.rank == 4 && weight.shape[2] == 1 && weight.shape[3] == 1 && stride == 1 && padding == .zero
     }
 
     /// The convolution of `x` transformed as `input` says (upsampled or group-normalised), without storing the

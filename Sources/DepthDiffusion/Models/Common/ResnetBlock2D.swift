@@ -41,21 +41,18 @@ public struct ResnetBlock2D: Sendable {
     ///
     /// `x` is consumed: when the caller hands it over (`block(consume h, temb: t)`) and the block has a
     /// `conv_shortcut`, the shortcut writes its output over `x` where it can, while `conv1` reads `x`
-    /// (``ComputeBackend/conv2d(_:input:weight:bias:padding:shortcutWeight:shortcutBias:)``), so `x`, `conv1`'s
-    /// output and the shortcut's are never all held; `conv2` then adds its output to the residual in place
+    /// (``Conv2d/callAsFunction(_:input:shortcut:)``), so `x`, `conv1`'s output and the shortcut's are never all
+    /// held; `conv2` then adds its output to the residual in place
     /// (``Conv2d/callAsFunction(_:input:adding:)``).
     public func callAsFunction(_ x: consuming Tensor, temb: Tensor?) throws -> Tensor {
         let backend = x.backend
         var h: Tensor
         let residual: Tensor
-        if let convShortcut, convShortcut.weight.rank == 4, convShortcut.weight.shape[2] == 1,
-           convShortcut.weight.shape[3] == 1, convShortcut.stride == 1, convShortcut.padding == .zero, conv1.stride == 1 {
-            (h, residual) = try backend.conv2d(consume x, input: norm1.asConvolutionInput(silu: true), weight: conv1.weight,
-                                               bias: conv1.bias, padding: conv1.padding, shortcutWeight: convShortcut.weight,
-                                               shortcutBias: convShortcut.bias)
+        if let convShortcut {
+            (h, residual) = try conv1(consume x, input: norm1.asConvolutionInput(silu: true), shortcut: convShortcut)
         } else {
             h = try conv1(x, input: norm1.asConvolutionInput(silu: true))
-            if let convShortcut { residual = try convShortcut(overwriting: consume x) } else { residual = consume x }
+            residual = consume x
         }
         if let timeEmbProj {
             guard let temb else {

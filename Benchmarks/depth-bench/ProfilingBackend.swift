@@ -53,7 +53,7 @@ final class ProfilingBackend: ComputeBackend {
 
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
-        try timed("gemm") { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
+        try timed(ProcessInfo.processInfo.environment["DD_FINE"] != nil ? "gemm \(d.batch)x\(d.m)x\(d.n)x\(d.k)\(d.bias)" : "gemm") { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
     }
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, output: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
@@ -78,7 +78,7 @@ final class ProfilingBackend: ComputeBackend {
         try timed("affine") { try inner.affine(count: count, scale: scale, shift: shift, input: input, output: output) }
     }
     func binary(_ op: BinaryOp, _ d: BinaryDescriptor, a: DeviceBuffer, b: DeviceBuffer, output: DeviceBuffer) throws {
-        try timed("binary") { try inner.binary(op, d, a: a, b: b, output: output) }
+        try timed(ProcessInfo.processInfo.environment["DD_FINE"] != nil ? "binary \(op) \(d.shape)" : "binary") { try inner.binary(op, d, a: a, b: b, output: output) }
     }
     func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
         try timed("copy (permute/concat/narrow)") { try inner.copy(d, from: src, to: dst) }

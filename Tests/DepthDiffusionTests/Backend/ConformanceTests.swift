@@ -68,6 +68,53 @@ final class ConformanceTests: XCTestCase {
         }
     }
 
+    /// The CPU backend cuts a product into blocks of rows (or columns, when wider than tall) that its cores claim
+    /// one at a time. With the thresholds shrunk so that small products are cut too, every layout, bias, batch
+    /// and block edge gives the reference's values, and those of one uncut `sgemm` on one thread (not always
+    /// their bits: OpenBLAS's kernels for a block's edge rows may sum in another order).
+    func testGEMMSplitIntoBlocksOnCPU() throws {
+        var rng = TestRandom(seed: 11)
+        let whole = try CPUBackend(threads: 1)
+        for threads in [2, 3] {
+            let split = try CPUBackend(threads: threads, tuning: CPUTuning(gemmSplitMinimumFlops: 0, gemmMinimumBlock: 16,
+                                                                             gemmBlocksPerWorker: 3))
+            for trial in 0..<16 {
+                let tall = trial % 2 == 0
+                let (m, n, k) = tall ? (rng.int(40...150), rng.int(1...39), rng.int(1...40))
+                                     : (rng.int(1...39), rng.int(40...150), rng.int(1...40))
+                let ta = trial & 2 == 2, tb = trial & 4 == 4
+                var d = GEMMDescriptor(batch: rng.int(1...2), m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+                                       broadcastA: trial % 5 == 0, alpha: trial % 3 == 0 ? 0.5 : 1,
+                                       beta: trial % 4 == 3 ? 0.75 : 0, bias: [.none, .perColumn, .perRow][trial % 3])
+                if trial % 3 == 1 {
+                    d.lda += 3; d.ldb += 2; d.ldc += 1
+                    d.offsetA = 5; d.offsetB = 2; d.offsetC = 4
+                    d.strideA = d.strideA == 0 ? 0 : (ta ? k : m) * d.lda
+                    d.strideB = (tb ? n : k) * d.ldb
+                    d.strideC = m * d.ldc
+                }
+                let aCount = d.offsetA + max(d.strideA * (d.batch - 1), 0) + (ta ? k : m) * d.lda
+                let bCount = d.offsetB + d.strideB * (d.batch - 1) + (tb ? n : k) * d.ldb
+                let cCount = d.offsetC + d.strideC * d.batch
+                let a = rng.floats(aCount), b = rng.floats(bCount), c = rng.floats(cCount)
+                let bias = d.bias == .none ? nil : rng.floats(d.bias == .perColumn ? n : m)
+                let label = "split gemm \(threads) threads #\(trial) \(d.batch)x\(m)x\(n)x\(k) ta=\(ta) tb=\(tb) \(d.bias)"
+                var outputs: [[Float]] = []
+                for be in [split, whole] as [ComputeBackend] {
+                    let out = try t(be, [cCount], c)
+                    try be.gemm(d, a: t(be, [aCount], a).buffer, b: t(be, [bCount], b).buffer,
+                                bias: try bias.map { try t(be, [$0.count], $0).buffer }, c: out.buffer)
+                    outputs.append(try out.toArray())
+                }
+                assertClose(outputs[0], Ref.gemm(d, a: a, b: b, bias: bias, c: c), atol: 1e-5, rtol: 1e-5, label)
+                assertClose(outputs[0], outputs[1].map(Double.init), atol: 1e-5, rtol: 1e-5, "\(label) vs one uncut sgemm")
+                if ProcessInfo.processInfo.environment["CONFORMANCE_REPORT"] != nil {
+                    print("[measured] \(label): max |split - uncut| \(zip(outputs[0], outputs[1]).map { abs($0 - $1) }.max() ?? 0)")
+                }
+            }
+        }
+    }
+
     func testMatmulAndLinear() throws {
         var rng = TestRandom(seed: 2)
         let a = rng.floats(2 * 5 * 7), b = rng.floats(7 * 3), w = rng.floats(6 * 7), bias = rng.floats(6)

@@ -9,9 +9,9 @@ import CDepthKernels
 //
 // Shorter ones use one block of all keys: the work is split into jobs of (batch, head, block of query rows). Each job computes
 // S = scale · Q_blk Kᵀ (one GEMM), a row softmax (with the causal mask applied) and O_blk = S V (one
-// GEMM). Jobs run on all cores at once with OpenBLAS set to one thread for the duration, so that BLAS
-// threads and the softmax never compete for the cores. Each worker owns one score block: at most
-// `tuning.attentionScoreBudget` floats (or one row when a row is longer).
+// GEMM). Jobs run on all cores at once, each core claiming the next job when it is done, with OpenBLAS set to
+// one thread for the duration, so that BLAS threads and the softmax never compete for the cores. Each worker
+// owns one score block: at most `tuning.attentionScoreBudget` floats (or one row when a row is longer).
 
 extension CPUBackend {
     public func attention(_ d: AttentionDescriptor, q: DeviceBuffer, k: DeviceBuffer, v: DeviceBuffer,
@@ -29,25 +29,23 @@ extension CPUBackend {
         let jobs = d.batch * d.heads * blocks
         let workers = min(parallel.workers, jobs)
         let scores = try Scratch(count: workers * blockRows * lk, pool: pool)
-        parallel.withSingleThreadedBLAS(parts: workers) { w in
+        parallel.withSingleThreadedBLAS(jobs: jobs) { w, job in
             let s = scores.pointer + w * blockRows * lk
-            for job in stride(from: w, to: jobs, by: workers) {
-                let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * blockRows
-                let rows = min(blockRows, lq - r0)
-                let qBase = pq + d.qOffset + b * lq * d.qRowStride + h * dh
-                let kBase = pk + d.kOffset + b * lk * d.kRowStride + h * dh
-                let vBase = pv + d.vOffset + b * lk * d.vRowStride + h * dh
-                sgemm(m: rows, n: lk, k: dh, transposeB: true, alpha: d.scale, a: qBase + r0 * d.qRowStride,
-                      lda: d.qRowStride, b: kBase, ldb: d.kRowStride, c: s, ldc: lk)
-                for r in 0..<rows {
-                    let row = s + r * lk
-                    let visible = d.causal ? min(lk, r0 + r + 1) : lk
-                    softmaxRow(row, visible)
-                    if visible < lk { (row + visible).update(repeating: 0, count: lk - visible) }
-                }
-                sgemm(m: rows, n: dh, k: lk, a: s, lda: lk, b: vBase, ldb: d.vRowStride,
-                      c: po + b * lq * hd + r0 * hd + h * dh, ldc: hd)
+            let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * blockRows
+            let rows = min(blockRows, lq - r0)
+            let qBase = pq + d.qOffset + b * lq * d.qRowStride + h * dh
+            let kBase = pk + d.kOffset + b * lk * d.kRowStride + h * dh
+            let vBase = pv + d.vOffset + b * lk * d.vRowStride + h * dh
+            sgemm(m: rows, n: lk, k: dh, transposeB: true, alpha: d.scale, a: qBase + r0 * d.qRowStride,
+                  lda: d.qRowStride, b: kBase, ldb: d.kRowStride, c: s, ldc: lk)
+            for r in 0..<rows {
+                let row = s + r * lk
+                let visible = d.causal ? min(lk, r0 + r + 1) : lk
+                softmaxRow(row, visible)
+                if visible < lk { (row + visible).update(repeating: 0, count: lk - visible) }
             }
+            sgemm(m: rows, n: dh, k: lk, a: s, lda: lk, b: vBase, ldb: d.vRowStride,
+                  c: po + b * lq * hd + r0 * hd + h * dh, ldc: hd)
         }
     }
 }
@@ -64,43 +62,41 @@ extension CPUBackend {
         // Per worker: one block of scores, the output rows, and the running maximum and sum of each row.
         let perWorker = rowBlock * keyBlock + rowBlock * dh + 2 * rowBlock
         let scratch = try Scratch(count: workers * perWorker, pool: pool)
-        parallel.withSingleThreadedBLAS(parts: workers) { w in
+        parallel.withSingleThreadedBLAS(jobs: jobs) { w, job in
             let s = scratch.pointer + w * perWorker
             let acc = s + rowBlock * keyBlock, maxima = acc + rowBlock * dh, sums = maxima + rowBlock
-            for job in stride(from: w, to: jobs, by: workers) {
-                let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * rowBlock
-                let rows = min(rowBlock, lq - r0)
-                let qBase = pq + d.qOffset + b * lq * d.qRowStride + h * dh + r0 * d.qRowStride
-                let kBase = pk + d.kOffset + b * lk * d.kRowStride + h * dh
-                let vBase = pv + d.vOffset + b * lk * d.vRowStride + h * dh
-                maxima.update(repeating: -.infinity, count: rows)
-                sums.update(repeating: 0, count: rows)
-                acc.update(repeating: 0, count: rows * dh)
-                // With the causal mask, no row of this job sees keys past its last row.
-                let keyEnd = d.causal ? min(lk, r0 + rows) : lk
-                var k0 = 0
-                while k0 < keyEnd {
-                    let n = min(keyBlock, keyEnd - k0)
-                    sgemm(m: rows, n: n, k: dh, transposeB: true, alpha: d.scale, a: qBase, lda: d.qRowStride,
-                          b: kBase + k0 * d.kRowStride, ldb: d.kRowStride, c: s, ldc: keyBlock)
-                    for r in 0..<rows {
-                        let row = s + r * keyBlock
-                        let visible = d.causal ? max(0, min(n, r0 + r + 1 - k0)) : n
-                        let factor = dd_online_softmax(row, visible, maxima + r, sums + r)
-                        if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
-                        if factor != 1 {
-                            let out = acc + r * dh
-                            for c in 0..<dh { out[c] *= factor }
-                        }
-                    }
-                    sgemm(m: rows, n: dh, k: n, a: s, lda: keyBlock, b: vBase + k0 * d.vRowStride, ldb: d.vRowStride,
-                          beta: 1, c: acc, ldc: dh)
-                    k0 += n
-                }
+            let b = job / (d.heads * blocks), h = (job / blocks) % d.heads, r0 = (job % blocks) * rowBlock
+            let rows = min(rowBlock, lq - r0)
+            let qBase = pq + d.qOffset + b * lq * d.qRowStride + h * dh + r0 * d.qRowStride
+            let kBase = pk + d.kOffset + b * lk * d.kRowStride + h * dh
+            let vBase = pv + d.vOffset + b * lk * d.vRowStride + h * dh
+            maxima.update(repeating: -.infinity, count: rows)
+            sums.update(repeating: 0, count: rows)
+            acc.update(repeating: 0, count: rows * dh)
+            // With the causal mask, no row of this job sees keys past its last row.
+            let keyEnd = d.causal ? min(lk, r0 + rows) : lk
+            var k0 = 0
+            while k0 < keyEnd {
+                let n = min(keyBlock, keyEnd - k0)
+                sgemm(m: rows, n: n, k: dh, transposeB: true, alpha: d.scale, a: qBase, lda: d.qRowStride,
+                      b: kBase + k0 * d.kRowStride, ldb: d.kRowStride, c: s, ldc: keyBlock)
                 for r in 0..<rows {
-                    let inverse = 1 / sums[r], src = acc + r * dh, dst = po + b * lq * hd + (r0 + r) * hd + h * dh
-                    for c in 0..<dh { dst[c] = src[c] * inverse }
+                    let row = s + r * keyBlock
+                    let visible = d.causal ? max(0, min(n, r0 + r + 1 - k0)) : n
+                    let factor = dd_online_softmax(row, visible, maxima + r, sums + r)
+                    if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
+                    if factor != 1 {
+                        let out = acc + r * dh
+                        for c in 0..<dh { out[c] *= factor }
+                    }
                 }
+                sgemm(m: rows, n: dh, k: n, a: s, lda: keyBlock, b: vBase + k0 * d.vRowStride, ldb: d.vRowStride,
+                      beta: 1, c: acc, ldc: dh)
+                k0 += n
+            }
+            for r in 0..<rows {
+                let inverse = 1 / sums[r], src = acc + r * dh, dst = po + b * lq * hd + (r0 + r) * hd + h * dh
+                for c in 0..<dh { dst[c] = src[c] * inverse }
             }
         }
     }

@@ -83,16 +83,35 @@ public final class CPUBackend: ComputeBackend {
 
     // MARK: GEMM
 
+    /// Each product is cut into blocks of rows (or of columns, when it is wider than tall) that the cores claim
+    /// one at a time, each block a single-threaded `sgemm` that also fills in its own bias. Against OpenBLAS's
+    /// threads, which split a product evenly, this keeps both cores busy when one is slowed by other work, and
+    /// the bias fill is no longer a pass on one core. A block repacks the other operand (`k · n` or `m · k`
+    /// floats), cheap beside its `rows · k · n` multiply-adds. The values are those of one `sgemm` within a few
+    /// ulps (OpenBLAS's kernels for a block's edge rows may sum in another order).
     public func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
-        let pa = ptr(a), pb = ptr(b), pc = ptr(c)
-        let biasPtr = bias.map { UnsafePointer(ptr($0)) }
-        withBLAS {
-            for i in 0..<d.batch {
-                sgemm(m: d.m, n: d.n, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
-                      a: pa + d.offsetA + i * d.strideA, lda: d.lda, b: pb + d.offsetB + i * d.strideB, ldb: d.ldb,
-                      beta: d.beta, c: pc + d.offsetC + i * d.strideC, ldc: d.ldc,
-                      bias: biasPtr.map { ($0, d.bias) })
-            }
+        splitGEMM(d, a: ptr(a), b: ptr(b), bias: bias.map { UnsafePointer(ptr($0)) }, c: ptr(c))
+    }
+
+    /// ``gemm(_:a:b:bias:c:)`` on raw pointers.
+    func splitGEMM(_ d: GEMMDescriptor, a pa: UnsafePointer<Float>, b pb: UnsafePointer<Float>, bias biasPtr: UnsafePointer<Float>?,
+                   c pc: UnsafeMutablePointer<Float>) {
+        let byRows = d.m >= d.n, extent = byRows ? d.m : d.n
+        let blocks = parallel.workers == 1 || d.flops < tuning.gemmSplitMinimumFlops ? 1
+            : max(1, min(tuning.gemmBlocksPerWorker * parallel.workers, extent / tuning.gemmMinimumBlock))
+        parallel.withSingleThreadedBLAS(jobs: d.batch * blocks) { _, job in
+            let i = job / blocks, block = job % blocks
+            // Block edges on multiples of 16, so that every block but the last runs whole register tiles.
+            let lo = (extent * block / blocks) & ~15
+            let hi = block == blocks - 1 ? extent : (extent * (block + 1) / blocks) & ~15
+            guard lo < hi else { return }
+            let (r0, rows, c0, cols) = byRows ? (lo, hi - lo, 0, d.n) : (0, d.m, lo, hi - lo)
+            let aBlock = pa + d.offsetA + i * d.strideA + (d.transposeA ? r0 : r0 * d.lda)
+            let bBlock = pb + d.offsetB + i * d.strideB + (d.transposeB ? c0 * d.ldb : c0)
+            let blockBias = biasPtr.map { ($0 + (d.bias == .perRow ? r0 : d.bias == .perColumn ? c0 : 0), d.bias) }
+            sgemm(m: rows, n: cols, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
+                  a: aBlock, lda: d.lda, b: bBlock, ldb: d.ldb, beta: d.beta,
+                  c: pc + d.offsetC + i * d.strideC + r0 * d.ldc + c0, ldc: d.ldc, bias: blockBias)
         }
     }
 
@@ -142,7 +161,7 @@ public final class CPUBackend: ComputeBackend {
     }
 
     /// One row-major `cblas_sgemm`, with an optional bias added to the product. Callers run it inside
-    /// ``withBLAS(_:)`` or ``Parallel/withSingleThreadedBLAS(parts:_:)``.
+    /// ``withBLAS(_:)`` or ``Parallel/withSingleThreadedBLAS(jobs:_:)``.
     func sgemm(m: Int, n: Int, k: Int, transposeA: Bool = false, transposeB: Bool = false, alpha: Float = 1,
                a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float = 0,
                c: UnsafeMutablePointer<Float>, ldc: Int, bias: (UnsafePointer<Float>, GEMMDescriptor.Bias)? = nil) {

@@ -19,14 +19,9 @@ extension CPUBackend {
         let b = bias.map { UnsafePointer(ptr($0)) }
         let pads = d.padTop + d.padBottom + d.padLeft + d.padRight
         if d.kernelH == 1 && d.kernelW == 1 && d.strideH == 1 && d.strideW == 1 && pads == 0 {
-            let hw = d.height * d.width
-            withBLAS {
-                for n in 0..<d.batch {
-                    sgemm(m: d.outChannels, n: hw, k: d.inChannels, a: w, lda: d.inChannels,
-                          b: x + n * d.inChannels * hw, ldb: hw, c: y + n * d.outChannels * hw, ldc: hw,
-                          bias: b.map { ($0, .perRow) })
-                }
-            }
+            // Per image, `[outC, inC] x [inC, H·W]`.
+            splitGEMM(GEMMDescriptor(batch: d.batch, m: d.outChannels, n: d.height * d.width, k: d.inChannels,
+                                     broadcastA: true, bias: b == nil ? .none : .perRow), a: w, b: x, bias: b, c: y)
             return
         }
         if usesWinograd(d) {
@@ -78,7 +73,7 @@ extension CPUBackend {
         let pt = tile.pointer
         // Each core owns a slice of the output channels for the whole convolution: single-threaded GEMMs
         // per tap into its rows of the tile, then the scatter of those channels (no BLAS threads).
-        parallel.withSingleThreadedBLAS { part in
+        parallel.withSingleThreadedBLAS(jobs: parallel.workers) { _, part in
             let lo = cout * part / parallel.workers, hi = cout * (part + 1) / parallel.workers
             guard lo < hi else { return }
             var j0 = 0
@@ -156,7 +151,7 @@ extension CPUBackend {
             // The output channels are split over the cores, one single-threaded GEMM each: for these
             // short, deep products OpenBLAS's own threading is slower and varies from run to run
             // (1280 channels at 8x8: 21 ms, against 22-32 ms).
-            parallel.withSingleThreadedBLAS { part in
+            parallel.withSingleThreadedBLAS(jobs: parallel.workers) { _, part in
                 let lo = cout * part / parallel.workers, hi = cout * (part + 1) / parallel.workers
                 if lo < hi { sgemm(m: hi - lo, n: n, k: k, a: w + lo * k, lda: k, b: pc, ldb: n, c: po + lo * n, ldc: n) }
             }

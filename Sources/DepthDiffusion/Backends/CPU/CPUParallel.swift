@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Splits a CPU backend's work over its cores with `DispatchQueue.concurrentPerform`. Each ``CPUBackend``
 /// has its own, so backends with different thread counts can run side by side.
@@ -20,15 +21,6 @@ struct Parallel: Sendable {
         }
     }
 
-    /// Calls `body(part, range)` once per worker (at most `count` times) on disjoint, contiguous ranges covering
-    /// `0..<count`, so that each call can use scratch memory of its own, indexed by `part`.
-    func forEachPart(_ count: Int, _ body: (Int, Range<Int>) -> Void) {
-        guard count > 0 else { return }
-        let parts = min(workers, count)
-        if parts == 1 { body(0, 0..<count); return }
-        Self.concurrentPerform(parts) { p in body(p, (count * p / parts)..<(count * (p + 1) / parts)) }
-    }
-
     /// Runs `body` over `count` elements split into parallel chunks of at least `grain`.
     @inline(__always)
     func chunked(_ count: Int, grain: Int = 8192, _ body: (Int, Int) -> Void) {
@@ -38,18 +30,28 @@ struct Parallel: Sendable {
         }
     }
 
-    /// Runs `body(part)` for `parts` parts concurrently with OpenBLAS limited to one thread, so that each
-    /// core runs its own GEMMs and no spinning BLAS thread competes with them. OpenBLAS's thread count is
-    /// process-wide, so the change goes through ``BLASThreadGate``.
-    func withSingleThreadedBLAS(parts: Int? = nil, _ body: (Int) -> Void) {
-        let parts = parts ?? workers
-        BLASThreadGate.shared.run(threads: 1) {
-            if workers == 1 {
-                for part in 0..<parts { body(part) }
-            } else {
-                Self.concurrentPerform(parts, body)
-            }
+    /// Runs `body(part, job)` for every job in `0..<jobs` on at most `workers` concurrent parts that claim the
+    /// jobs one at a time, in order. A core slowed by other work (another process, a page fault) takes fewer
+    /// jobs instead of holding the others up at the end, as an even static split would. A part's calls run one
+    /// after another, so each can use scratch memory of its own, indexed by `part`.
+    func forEachJob(_ jobs: Int, _ body: (_ part: Int, _ job: Int) -> Void) {
+        guard jobs > 0 else { return }
+        let parts = min(workers, jobs)
+        if parts == 1 {
+            for job in 0..<jobs { body(0, job) }
+            return
         }
+        let next = Atomic<Int>(0)
+        Self.concurrentPerform(parts) { part in
+            while case let job = next.wrappingAdd(1, ordering: .relaxed).oldValue, job < jobs { body(part, job) }
+        }
+    }
+
+    /// ``forEachJob(_:_:)`` with OpenBLAS limited to one thread, so that each core runs its own GEMMs and no
+    /// spinning BLAS thread competes with them. OpenBLAS's thread count is process-wide, so the change goes
+    /// through ``BLASThreadGate``.
+    func withSingleThreadedBLAS(jobs: Int, _ body: (_ part: Int, _ job: Int) -> Void) {
+        BLASThreadGate.shared.run(threads: 1) { forEachJob(jobs, body) }
     }
 
     /// `DispatchQueue.concurrentPerform` for the kernels' non-`Sendable` closures (they capture raw buffer

@@ -13,6 +13,12 @@ struct CPUTuning: Sendable {
     var attentionKeyBlock = 256
     /// Query rows per job of the flash-style attention.
     var attentionRowBlock = 64
+    /// Products of fewer multiply-adds (2 FLOPs each) run as one single-threaded `sgemm` (about 0.1 ms).
+    var gemmSplitMinimumFlops = 16e6
+    /// Fewest rows (or columns) per block of a split product.
+    var gemmMinimumBlock = 64
+    /// Blocks per core of a split product: more balance the cores better, fewer repack the other operand less.
+    var gemmBlocksPerWorker = 4
     /// Winograd F(4x4, 3x3) for stride-1 3x3 convolutions (on by default; `DEPTHDIFFUSION_WINOGRAD=0` turns it off).
     var winogradEnabled = ProcessInfo.processInfo.environment["DEPTHDIFFUSION_WINOGRAD"] != "0"
     /// Smallest output side that takes the Winograd path.

@@ -3,8 +3,8 @@ import CDepthKernels
 // Winograd F(4x4, 3x3) for stride-1 3x3 convolutions on large maps: 36 multiplications per 4x4 output tile
 // and channel pair instead of 144. The input is processed in chunks of tile rows: each row of tiles is packed
 // channel-fastest (with the padding as zeros) and transformed; the 36 transformed positions are 36 GEMMs
-// `[tiles, inC] x [inC, outC]` split over the cores with single-threaded BLAS; the output transform writes
-// NCHW with the bias. The weight transform is computed per call (4x the weight size would otherwise stay
+// `[tiles, inC] x [inC, outC]`, which the cores claim one at a time and run with single-threaded BLAS; the
+// output transform writes NCHW with the bias. The weight transform is computed per call (4x the weight size would otherwise stay
 // resident): a memory-bound pass that writes 36 · outC · inC floats, about 4 ms for 640x640 channels on
 // 2 Zen 5 cores, against 11 ms for the 36 products of a 32x32 map at batch 2.
 //
@@ -43,8 +43,9 @@ extension CPUBackend {
         let pu = u.pointer
         let rowScratch = 36 * dd_winograd_weights_scratch(cin)
         let weightRows = try Scratch(count: min(parallel.workers, cout) * rowScratch, pool: pool)
-        parallel.forEachPart(cout) { part, rows in
-            dd_winograd_weights(w, pu, cout, cin, rows.lowerBound, rows.upperBound,
+        let channelBlocks = min(cout, 8 * parallel.workers)
+        parallel.forEachJob(channelBlocks) { part, block in
+            dd_winograd_weights(w, pu, cout, cin, cout * block / channelBlocks, cout * (block + 1) / channelBlocks,
                                 weightRows.pointer + part * rowScratch)
         }
         // Chunks of whole tile rows (across the batch), sized so the transformed tiles stay within budget.
@@ -61,21 +62,17 @@ extension CPUBackend {
         while row0 < totalRows {
             let rows = min(rowsPerChunk, totalRows - row0)
             let tiles = rows * tilesX
-            parallel.forEachPart(rows) { part, range in
+            parallel.forEachJob(rows) { part, r in
                 let p = pp + part * slot, row = p + 6 * wp * cin
-                for r in range {
-                    let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
-                    dd_winograd_pack(x + n * cin * sh * sw, p, cin, sh, sw, Int32(t.upsample), 4 * ty - d.padTop,
-                                     -d.padLeft, wp, t.scale.map { $0 + n * cin }, t.shift.map { $0 + n * cin },
-                                     t.silu ? 1 : 0, t.scale == nil ? nil : row)
-                    dd_winograd_input(p, pv + r * tilesX * cin, cin, tilesX, wp, tiles * cin)
-                }
+                let n = (row0 + r) / tilesY, ty = (row0 + r) % tilesY
+                dd_winograd_pack(x + n * cin * sh * sw, p, cin, sh, sw, Int32(t.upsample), 4 * ty - d.padTop,
+                                 -d.padLeft, wp, t.scale.map { $0 + n * cin }, t.shift.map { $0 + n * cin },
+                                 t.silu ? 1 : 0, t.scale == nil ? nil : row)
+                dd_winograd_input(p, pv + r * tilesX * cin, cin, tilesX, wp, tiles * cin)
             }
-            parallel.withSingleThreadedBLAS { part in
-                for xi in (36 * part / parallel.workers)..<(36 * (part + 1) / parallel.workers) {
-                    sgemm(m: tiles, n: cout, k: cin, transposeB: true, a: pv + xi * tiles * cin, lda: cin,
-                          b: pu + xi * cout * cin, ldb: cin, c: pm + xi * tiles * cout, ldc: cout)
-                }
+            parallel.withSingleThreadedBLAS(jobs: 36) { _, xi in
+                sgemm(m: tiles, n: cout, k: cin, transposeB: true, a: pv + xi * tiles * cin, lda: cin,
+                      b: pu + xi * cout * cin, ldb: cin, c: pm + xi * tiles * cout, ldc: cout)
             }
             parallel.forEach(rows) { range in
                 for r in range {

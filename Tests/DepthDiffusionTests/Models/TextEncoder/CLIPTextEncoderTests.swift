@@ -52,7 +52,11 @@ final class CLIPTextEncoderTests: XCTestCase {
             XCTAssertEqual(out.shape, [2, 77, 1024])
             let values = try out.toArray()
             XCTAssertTrue(values.allSatisfy { $0.isFinite })
-            XCTAssertEqual(Array(values[0..<(77 * 1024)]), Array(values[(77 * 1024)...]), "identical rows give identical outputs")
+            // Identical prompts give the same output within float32 rounding. Not always the same bits: a GEMM
+            // row's summation order can depend on where the row falls in the CPU backend's blocks (measured: at
+            // most 2.6e-6 on values of magnitude up to 3.6).
+            let first = Array(values[0..<(77 * 1024)]), second = Array(values[(77 * 1024)...])
+            assertClose(second, first.map(Double.init), atol: 1e-5, rtol: 1e-5, "identical prompts on \(backend.name)")
         }
         XCTAssertEqual(CLIPTextEncoder.flopsEstimate(config: .stableDiffusion2, batch: 2, length: 77) / 1e9, 90, accuracy: 1.5)
     }

@@ -42,11 +42,13 @@ public struct Attention: Sendable {
     }
 
     /// `x` `[B, L, queryDim]`; `context` `[B, S, crossAttentionDim]` or `nil` for self-attention; `causal`
-    /// masks keys after each query (the CLIP text model).
-    public func callAsFunction(_ x: Tensor, context: Tensor? = nil, causal: Bool = false) throws -> Tensor {
+    /// masks keys after each query (the CLIP text model). `residual` (shaped like `x`), when given, is added to
+    /// the output by the output projection (``Linear/callAsFunction(_:adding:)``).
+    public func callAsFunction(_ x: Tensor, context: Tensor? = nil, causal: Bool = false,
+                               adding residual: Tensor? = nil) throws -> Tensor {
         let source = context ?? x
         let a = try x.backend.attention(q: toQ(x), k: toK(source), v: toV(source), heads: heads, causal: causal,
                                              bf16Products: bf16Products)
-        return try toOut(a)
+        return try toOut(a, adding: residual)
     }
 }

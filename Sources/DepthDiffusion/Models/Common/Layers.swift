@@ -12,8 +12,10 @@ public struct Linear: Sendable {
         self.bias = bias ? try binder.tensor("bias", shape: [outFeatures]) : nil
     }
 
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try x.backend.linear(x, weight: weight, bias: bias)
+    /// `x · weightᵀ + bias`, plus `residual` (shaped like the output) when given: a backend with
+    /// ``BackendCapability/gemmEpilogue`` adds it inside the product instead of in a separate pass.
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
+        try x.backend.linear(x, weight: weight, bias: bias, residual: residual)
     }
 }
 

@@ -18,9 +18,7 @@ struct DPTViTLayer {
     }
 
     func callAsFunction(_ x: Tensor) throws -> Tensor {
-        let b = x.backend
-        let h = try b.add(attention(layernormBefore(x)), x)
-        let mlp = try output(b.apply(activation, intermediate(layernormAfter(h))))
-        return try b.add(mlp, h)
+        let h = try attention(layernormBefore(x), adding: x)
+        return try output(x.backend.apply(activation, intermediate(layernormAfter(h))), adding: h)
     }
 }

@@ -14,8 +14,7 @@ struct CLIPEncoderLayer {
     }
 
     func callAsFunction(_ x: Tensor, causal: Bool) throws -> Tensor {
-        let backend = x.backend
-        let h = try backend.add(x, selfAttn(layerNorm1(x), causal: causal))
-        return try backend.add(h, mlp(layerNorm2(h)))
+        let h = try selfAttn(layerNorm1(x), causal: causal, adding: x)
+        return try mlp(layerNorm2(h), adding: h)
     }
 }

@@ -9,7 +9,8 @@ struct CLIPMLP {
         activation = try config.activation()
     }
 
-    func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try fc2(x.backend.apply(activation, fc1(x)))
+    /// `residual`, when given, is added by `fc2` (``Linear/callAsFunction(_:adding:)``).
+    func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
+        try fc2(x.backend.apply(activation, fc1(x)), adding: residual)
     }
 }

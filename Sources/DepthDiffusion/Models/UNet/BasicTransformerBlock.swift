@@ -16,9 +16,8 @@ public struct BasicTransformerBlock: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor, context: Tensor) throws -> Tensor {
-        let backend = x.backend
-        var h = try backend.add(attn1(norm1(x)), x)
-        h = try backend.add(attn2(norm2(h), context: context), h)
-        return try backend.add(ff(norm3(h)), h)
+        let h = try attn1(norm1(x), adding: x)
+        let h2 = try attn2(norm2(h), context: context, adding: h)
+        return try ff(norm3(h2), adding: h2)
     }
 }

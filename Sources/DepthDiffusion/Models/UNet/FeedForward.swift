@@ -10,7 +10,8 @@ public struct FeedForward: Sendable {
         out = try Linear(binder.scope("net").scope(2), inFeatures: inner, outFeatures: dim)
     }
 
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try out(x.backend.geglu(proj(x)))
+    /// `residual` (shaped like `x`), when given, is added by `net.2` (``Linear/callAsFunction(_:adding:)``).
+    public func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
+        try out(x.backend.geglu(proj(x)), adding: residual)
     }
 }

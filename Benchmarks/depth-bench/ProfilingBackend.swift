@@ -53,7 +53,7 @@ final class ProfilingBackend: ComputeBackend {
 
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, c: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
-        try timed(ProcessInfo.processInfo.environment["DD_FINE"] != nil ? "gemm \(d.batch)x\(d.m)x\(d.n)x\(d.k)\(d.bias)" : "gemm") { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
+        try timed(Self.gemmLabel(d)) { try inner.gemm(d, a: a, b: b, bias: bias, c: c) }
     }
     func conv2d(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?, output: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
@@ -78,7 +78,7 @@ final class ProfilingBackend: ComputeBackend {
         try timed("affine") { try inner.affine(count: count, scale: scale, shift: shift, input: input, output: output) }
     }
     func binary(_ op: BinaryOp, _ d: BinaryDescriptor, a: DeviceBuffer, b: DeviceBuffer, output: DeviceBuffer) throws {
-        try timed(ProcessInfo.processInfo.environment["DD_FINE"] != nil ? "binary \(op) \(d.shape)" : "binary") { try inner.binary(op, d, a: a, b: b, output: output) }
+        try timed("binary") { try inner.binary(op, d, a: a, b: b, output: output) }
     }
     func copy(_ d: CopyDescriptor, from src: DeviceBuffer, to dst: DeviceBuffer) throws {
         try timed("copy (permute/concat/narrow)") { try inner.copy(d, from: src, to: dst) }
@@ -112,7 +112,7 @@ final class ProfilingBackend: ComputeBackend {
     func gemm(_ d: GEMMDescriptor, a: DeviceBuffer, b: DeviceBuffer, bias: DeviceBuffer?, activation: UnaryOp?,
               residual: DeviceBuffer?, c: DeviceBuffer) throws {
         counts.withLock { $0.flops += d.flops }
-        try timed("gemm+epilogue") {
+        try timed(Self.gemmLabel(d, suffix: residual == nil ? " (with its activation)" : " (with its residual)")) {
             try inner.gemm(d, a: a, b: b, bias: bias, activation: activation, residual: residual, c: c)
         }
     }
@@ -168,6 +168,11 @@ final class ProfilingBackend: ComputeBackend {
     }
 
     /// A convolution's row in the report: kind, channels and input size.
+    /// `gemm MxNxK` (times the batch when it is above 1), the shape of `op(A) · op(B)`.
+    private static func gemmLabel(_ d: GEMMDescriptor, suffix: String = "") -> String {
+        "gemm \(d.m)x\(d.n)x\(d.k)" + (d.batch > 1 ? " x\(d.batch)" : "") + suffix
+    }
+
     private static func convLabel(_ d: Conv2DDescriptor, suffix: String = "") -> String {
         let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
         return "\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)" + suffix

@@ -89,4 +89,62 @@ extension ComputeBackend {
         let activated = try activation.map { try apply($0, out) } ?? out
         return try residual.map { try add(activated, $0) } ?? activated
     }
+
+    /// A linear layer at every position of a channel-major map: `x` `[B, in, *spatial]` to tokens
+    /// `[B, L, out]` (`L` the product of the spatial sizes), the value of
+    /// `linear(permute(x.reshaped([B, in, L]), [0, 2, 1]), weight:bias:)` without the permuted copy: the product
+    /// reads `x` transposed. A 16-bit `weight` takes that permute-then-linear path.
+    public func linear(channelMajor x: Tensor, weight: Tensor, bias: Tensor?) throws -> Tensor {
+        try requireOwned("linear", x, bias)
+        try requireWeight("linear", weight)
+        guard x.rank >= 2, weight.rank == 2, x.shape[1] == weight.shape[1], bias.map({ $0.count == weight.shape[0] }) ?? true else {
+            throw TensorError.shapeMismatch(operation: "linear",
+                detail: "channel-major input \(x.shape), weight \(weight.shape), bias \(bias?.shape ?? [])")
+        }
+        let (batch, inFeatures, outFeatures) = (x.shape[0], x.shape[1], weight.shape[0])
+        let length = x.shape.dropFirst(2).reduce(1, *)
+        if weight.storage != .fp32 {
+            return try linear(permute(x.reshaped([batch, inFeatures, length]), [0, 2, 1]), weight: weight, bias: bias)
+        }
+        let out = try Tensor(uninitializedShape: [batch, length, outFeatures], on: self)
+        guard out.count > 0 else { return out }
+        // Per image, [L, in] (stored [in, L]) x [in, out] (stored [out, in]).
+        let d = GEMMDescriptor(batch: batch, m: length, n: outFeatures, k: inFeatures, transposeA: true, transposeB: true,
+                               broadcastB: true, bias: bias == nil ? .none : .perColumn)
+        try gemm(d, a: x.buffer, b: weight.buffer, bias: bias?.buffer, c: out.buffer)
+        return out
+    }
+
+    /// A linear layer from tokens `[B, L, in]` back to a channel-major `[B, out, L]`, plus `residual` (with the
+    /// output's elements, e.g. `[B, out, H, W]` with `H·W = L`) when given: the value of
+    /// `add(permute(linear(x, weight:bias:), [0, 2, 1]), residual)` without the permuted copy. The residual is
+    /// added inside the product on a backend with ``BackendCapability/gemmEpilogue``. A 16-bit `weight` takes
+    /// the linear-then-permute path.
+    public func linearToChannelMajor(_ x: Tensor, weight: Tensor, bias: Tensor?, adding residual: Tensor? = nil) throws -> Tensor {
+        try requireOwned("linear", x, bias, residual)
+        try requireWeight("linear", weight)
+        guard x.rank == 3, weight.rank == 2, x.shape[2] == weight.shape[1], bias.map({ $0.count == weight.shape[0] }) ?? true,
+              residual.map({ $0.count == x.shape[0] * weight.shape[0] * x.shape[1] && $0.shape.first == x.shape[0] }) ?? true else {
+            throw TensorError.shapeMismatch(operation: "linear",
+                detail: "tokens \(x.shape), weight \(weight.shape), bias \(bias?.shape ?? []), residual \(residual?.shape ?? [])")
+        }
+        let (batch, length, inFeatures, outFeatures) = (x.shape[0], x.shape[1], x.shape[2], weight.shape[0])
+        let flatResidual = try residual?.reshaped([batch, outFeatures, length])
+        if weight.storage != .fp32 {
+            let out = try permute(linear(x, weight: weight, bias: bias), [0, 2, 1])
+            return try flatResidual.map { try add(out, $0) } ?? out
+        }
+        let out = try Tensor(uninitializedShape: [batch, outFeatures, length], on: self)
+        guard out.count > 0 else { return out }
+        // Per image, [out, in] x [in, L] (stored [L, in]).
+        let d = GEMMDescriptor(batch: batch, m: outFeatures, n: length, k: inFeatures, transposeB: true, broadcastA: true,
+                               bias: bias == nil ? .none : .perRow)
+        if let flatResidual, supports(.gemmEpilogue) {
+            try gemm(d, a: weight.buffer, b: x.buffer, bias: bias?.buffer, activation: nil, residual: flatResidual.buffer,
+                     c: out.buffer)
+            return out
+        }
+        try gemm(d, a: weight.buffer, b: x.buffer, bias: bias?.buffer, c: out.buffer)
+        return try flatResidual.map { try add(out, $0) } ?? out
+    }
 }

@@ -134,6 +134,47 @@ final class ConformanceTests: XCTestCase {
         }
     }
 
+    /// Linear layers that read a channel-major map as tokens and write tokens back as a channel-major map
+    /// (the UNet's `proj_in`/`proj_out`), against the reference product and against each other's backends,
+    /// with and without a bias and a residual, on odd sizes.
+    func testLinearBetweenChannelMajorAndTokens() throws {
+        var rng = TestRandom(seed: 12)
+        for trial in 0..<4 {
+            let (batch, cin, cout, h, w) = (rng.int(1...2), rng.int(1...9), rng.int(1...7), rng.int(1...5), rng.int(1...6))
+            let l = h * w
+            let x = rng.floats(batch * cin * l), weight = rng.floats(cout * cin)
+            let bias: [Float]? = trial % 2 == 0 ? rng.floats(cout) : nil
+            // Tokens [B, L, out] = xᵀ · weightᵀ + bias, per image.
+            let toTokens = Ref.gemm(GEMMDescriptor(batch: batch, m: l, n: cout, k: cin, transposeA: true, transposeB: true,
+                                                   broadcastB: true, bias: bias == nil ? .none : .perColumn),
+                                    a: x, b: weight, bias: bias, c: [Float](repeating: 0, count: batch * l * cout))
+            try conform("linear(channelMajor:) #\(trial) \(batch)x\(cin)x\(h)x\(w) -> \(cout)", atol: 1e-5, rtol: 1e-5,
+                        reference: toTokens) { be in
+                try be.linear(channelMajor: t(be, [batch, cin, h, w], x), weight: t(be, [cout, cin], weight),
+                              bias: try bias.map { try t(be, [cout], $0) })
+            }
+            // Channel-major [B, out, L] = weight · tokensᵀ + bias (+ residual), per image.
+            let tokens = rng.floats(batch * l * cin), residual: [Float]? = trial < 2 ? rng.floats(batch * cout * l) : nil
+            let product = Ref.gemm(GEMMDescriptor(batch: batch, m: cout, n: l, k: cin, transposeB: true, broadcastA: true,
+                                                  bias: bias == nil ? .none : .perRow),
+                                   a: weight, b: tokens, bias: bias, c: [Float](repeating: 0, count: batch * cout * l))
+            let expected = residual.map { r in zip(product, r).map { $0 + Double($1) } } ?? product
+            try conform("linearToChannelMajor #\(trial) residual \(residual != nil)", atol: 1e-5, rtol: 1e-5,
+                        reference: expected) { be in
+                try be.linearToChannelMajor(t(be, [batch, l, cin], tokens), weight: t(be, [cout, cin], weight),
+                                            bias: try bias.map { try t(be, [cout], $0) },
+                                            adding: try residual.map { try t(be, [batch, cout, h, w], $0) })
+            }
+        }
+        for be in try conformanceBackendsWithFallbacks() {
+            XCTAssertThrowsError(try be.linear(channelMajor: t(be, [1, 3, 2], [Float](repeating: 0, count: 6)),
+                                               weight: t(be, [2, 4], [Float](repeating: 0, count: 8)), bias: nil))
+            XCTAssertThrowsError(try be.linearToChannelMajor(t(be, [1, 2, 3], [Float](repeating: 0, count: 6)),
+                                                             weight: t(be, [2, 3], [Float](repeating: 0, count: 6)), bias: nil,
+                                                             adding: t(be, [1, 3, 2], [Float](repeating: 0, count: 6))))
+        }
+    }
+
     // MARK: Convolution
 
     func testConv2DRandomShapes() throws {

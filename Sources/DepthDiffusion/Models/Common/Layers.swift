@@ -17,6 +17,18 @@ public struct Linear: Sendable {
     public func callAsFunction(_ x: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
         try x.backend.linear(x, weight: weight, bias: bias, residual: residual)
     }
+
+    /// The layer at every position of a channel-major map `[B, in, *spatial]`, giving tokens `[B, L, out]`
+    /// (``ComputeBackend/linear(channelMajor:weight:bias:)``).
+    public func callAsFunction(channelMajor x: Tensor) throws -> Tensor {
+        try x.backend.linear(channelMajor: x, weight: weight, bias: bias)
+    }
+
+    /// Tokens `[B, L, in]` to a channel-major `[B, out, L]`, plus `residual`
+    /// (``ComputeBackend/linearToChannelMajor(_:weight:bias:adding:)``).
+    public func toChannelMajor(_ x: Tensor, adding residual: Tensor? = nil) throws -> Tensor {
+        try x.backend.linearToChannelMajor(x, weight: weight, bias: bias, adding: residual)
+    }
 }
 
 /// PyTorch `nn.Conv2d` (dilation 1, groups 1) on NCHW tensors.

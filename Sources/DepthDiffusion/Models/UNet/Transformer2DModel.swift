@@ -32,11 +32,14 @@ public struct Transformer2DModel: Sendable {
         let backend = x.backend
         let (b, c, hgt, wid) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         var h = try norm(x)
-        if let projInConv { h = try projInConv(h) }
-        h = try backend.permute(h.reshaped([b, c, hgt * wid]), [0, 2, 1])      // [B, HW, C]
-        if let projInLinear { h = try projInLinear(h) }
+        // The linear projections read and write the channel-major map directly (no permuted copies).
+        if let projInLinear {
+            h = try projInLinear(channelMajor: h)                               // [B, HW, C]
+        } else if let projInConv {
+            h = try backend.permute(projInConv(h).reshaped([b, c, hgt * wid]), [0, 2, 1])
+        }
         for block in transformerBlocks { h = try block(h, context: context) }
-        if let projOutLinear { h = try projOutLinear(h) }
+        if let projOutLinear { return try projOutLinear.toChannelMajor(h, adding: x).reshaped([b, c, hgt, wid]) }
         h = try backend.permute(h, [0, 2, 1]).reshaped([b, c, hgt, wid])
         if let projOutConv { h = try projOutConv(h) }
         return try backend.add(h, x)

@@ -216,19 +216,28 @@ final class ConformanceTests: XCTestCase {
     }
 
     func testConv2DTilingOnCPU() throws {
-        // Force several tiles in both the shifted-GEMM and the im2col paths.
+        // Force several tiles in both the shifted-GEMM and the im2col paths, and (100 output channels on 2 or 3
+        // threads) several, uneven channel slices of the shifted GEMM.
         var rng = TestRandom(seed: 4)
-        let cpu = try CPUBackend(tuning: CPUTuning(im2colBudget: 200, shiftedTileColumns: 37, winogradEnabled: false))
-        for d in [Conv2DDescriptor(batch: 2, inChannels: 3, height: 20, width: 18, outChannels: 4, kernelH: 3, kernelW: 3,
-                                   padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
-                  Conv2DDescriptor(batch: 2, inChannels: 3, height: 9, width: 10, outChannels: 4, kernelH: 3, kernelW: 3,
-                                   strideH: 2, strideW: 2, padTop: 1, padBottom: 0, padLeft: 1, padRight: 0)] {
-            let x = rng.floats(d.batch * d.inChannels * d.height * d.width)
-            let w = rng.floats(d.outChannels * d.inChannels * 9), b = rng.floats(d.outChannels)
-            let y = try cpu.conv2d(t(cpu, [d.batch, d.inChannels, d.height, d.width], x), weight: t(cpu, [4, 3, 3, 3], w),
-                                   bias: t(cpu, [4], b), stride: (d.strideH, d.strideW),
-                                   padding: Padding2D(top: d.padTop, bottom: d.padBottom, left: d.padLeft, right: d.padRight))
-            assertClose(try y.toArray(), Ref.conv2d(d, x: x, w: w, b: b), atol: 1e-5, rtol: 1e-5, "tiled conv \(d)")
+        let cases = [Conv2DDescriptor(batch: 2, inChannels: 3, height: 20, width: 18, outChannels: 4, kernelH: 3, kernelW: 3,
+                                      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+                     Conv2DDescriptor(batch: 1, inChannels: 3, height: 12, width: 11, outChannels: 100, kernelH: 3, kernelW: 3,
+                                      padTop: 1, padBottom: 1, padLeft: 1, padRight: 1),
+                     Conv2DDescriptor(batch: 2, inChannels: 3, height: 9, width: 10, outChannels: 4, kernelH: 3, kernelW: 3,
+                                      strideH: 2, strideW: 2, padTop: 1, padBottom: 0, padLeft: 1, padRight: 0)]
+        for threads in [2, 3] {
+            let cpu = try CPUBackend(threads: threads, tuning: CPUTuning(im2colBudget: 200, shiftedTileColumns: 37,
+                                                                           winogradEnabled: false))
+            for d in cases {
+                let x = rng.floats(d.batch * d.inChannels * d.height * d.width)
+                let w = rng.floats(d.outChannels * d.inChannels * 9), b = rng.floats(d.outChannels)
+                let y = try cpu.conv2d(t(cpu, [d.batch, d.inChannels, d.height, d.width], x),
+                                       weight: t(cpu, [d.outChannels, 3, 3, 3], w), bias: t(cpu, [d.outChannels], b),
+                                       stride: (d.strideH, d.strideW),
+                                       padding: Padding2D(top: d.padTop, bottom: d.padBottom, left: d.padLeft, right: d.padRight))
+                assertClose(try y.toArray(), Ref.conv2d(d, x: x, w: w, b: b), atol: 1e-5, rtol: 1e-5,
+                            "tiled conv \(d), \(threads) threads")
+            }
         }
     }
 

@@ -167,12 +167,12 @@ final class ProfilingBackend: ComputeBackend {
         }
     }
 
-    /// A convolution's row in the report: kind, channels and input size.
-    /// `gemm MxNxK` (times the batch when it is above 1), the shape of `op(A) · op(B)`.
+    /// A product's row in the report: `gemm MxNxK` (times the batch when it is above 1), the shape of `op(A) · op(B)`.
     private static func gemmLabel(_ d: GEMMDescriptor, suffix: String = "") -> String {
         "gemm \(d.m)x\(d.n)x\(d.k)" + (d.batch > 1 ? " x\(d.batch)" : "") + suffix
     }
 
+    /// A convolution's row in the report: kind, channels and input size.
     private static func convLabel(_ d: Conv2DDescriptor, suffix: String = "") -> String {
         let kind = d.kernelH == 1 && d.kernelW == 1 ? "conv1x1" : d.strideH > 1 ? "conv3x3s2" : "conv3x3"
         return "\(kind) \(d.inChannels)->\(d.outChannels)@\(d.height)x\(d.width)" + suffix

@@ -71,7 +71,8 @@ final class ConformanceTests: XCTestCase {
     /// The CPU backend cuts a product into blocks of rows (or columns, when wider than tall) that its cores claim
     /// one at a time. With the thresholds shrunk so that small products are cut too, every layout, bias, batch
     /// and block edge gives the reference's values, and those of one uncut `sgemm` on one thread (not always
-    /// their bits: OpenBLAS's kernels for a block's edge rows may sum in another order).
+    /// their bits: OpenBLAS's kernels for a block's edge rows may sum in another order); so does the residual
+    /// epilogue, which fills each block before its product.
     func testGEMMSplitIntoBlocksOnCPU() throws {
         var rng = TestRandom(seed: 11)
         let whole = try CPUBackend(threads: 1)
@@ -111,6 +112,20 @@ final class ConformanceTests: XCTestCase {
                 if ProcessInfo.processInfo.environment["CONFORMANCE_REPORT"] != nil {
                     print("[measured] \(label): max |split - uncut| \(zip(outputs[0], outputs[1]).map { abs($0 - $1) }.max() ?? 0)")
                 }
+                // The residual epilogue fills each block with residual + bias before the block's product.
+                guard d.beta == 0 else { continue }
+                var residualRNG = TestRandom(seed: UInt64(100 + trial))
+                let residual = residualRNG.floats(cCount)
+                var expected = Ref.gemm(d, a: a, b: b, bias: bias, c: c)
+                for i in 0..<d.batch { for r in 0..<m { for j in 0..<n {
+                    let index: Int = d.offsetC + i * d.strideC + r * d.ldc + j
+                    expected[index] += Double(residual[index])
+                } } }
+                let out = try t(split, [cCount], c)
+                try split.gemm(d, a: t(split, [aCount], a).buffer, b: t(split, [bCount], b).buffer,
+                               bias: try bias.map { try t(split, [$0.count], $0).buffer }, activation: nil,
+                               residual: t(split, [cCount], residual).buffer, c: out.buffer)
+                assertClose(try out.toArray(), expected, atol: 1e-5, rtol: 1e-5, "\(label) with a residual")
             }
         }
     }

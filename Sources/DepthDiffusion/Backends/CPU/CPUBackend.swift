@@ -93,9 +93,10 @@ public final class CPUBackend: ComputeBackend {
         splitGEMM(d, a: ptr(a), b: ptr(b), bias: bias.map { UnsafePointer(ptr($0)) }, c: ptr(c))
     }
 
-    /// ``gemm(_:a:b:bias:c:)`` on raw pointers.
+    /// ``gemm(_:a:b:bias:c:)`` on raw pointers. With `residual` (laid out like C, and `beta` 0), each block of C
+    /// starts as the residual plus the bias, and the block's product accumulates onto it.
     func splitGEMM(_ d: GEMMDescriptor, a pa: UnsafePointer<Float>, b pb: UnsafePointer<Float>, bias biasPtr: UnsafePointer<Float>?,
-                   c pc: UnsafeMutablePointer<Float>) {
+                   residual: UnsafePointer<Float>? = nil, c pc: UnsafeMutablePointer<Float>) {
         let byRows = d.m >= d.n, extent = byRows ? d.m : d.n
         let blocks = parallel.workers == 1 || d.flops < tuning.gemmSplitMinimumFlops ? 1
             : max(1, min(tuning.gemmBlocksPerWorker * parallel.workers, extent / tuning.gemmMinimumBlock))
@@ -108,10 +109,25 @@ public final class CPUBackend: ComputeBackend {
             let (r0, rows, c0, cols) = byRows ? (lo, hi - lo, 0, d.n) : (0, d.m, lo, hi - lo)
             let aBlock = pa + d.offsetA + i * d.strideA + (d.transposeA ? r0 : r0 * d.lda)
             let bBlock = pb + d.offsetB + i * d.strideB + (d.transposeB ? c0 * d.ldb : c0)
-            let blockBias = biasPtr.map { ($0 + (d.bias == .perRow ? r0 : d.bias == .perColumn ? c0 : 0), d.bias) }
+            let offsetC = d.offsetC + i * d.strideC + r0 * d.ldc + c0
+            guard let residual else {
+                let blockBias = biasPtr.map { ($0 + (d.bias == .perRow ? r0 : d.bias == .perColumn ? c0 : 0), d.bias) }
+                return sgemm(m: rows, n: cols, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
+                             a: aBlock, lda: d.lda, b: bBlock, ldb: d.ldb, beta: d.beta, c: pc + offsetC, ldc: d.ldc,
+                             bias: blockBias)
+            }
+            // The block's residual plus bias, filled just before its product, while it is in cache.
+            for r in 0..<rows {
+                let dst = pc + offsetC + r * d.ldc, src = residual + offsetC + r * d.ldc
+                if let biasPtr, d.bias == .perColumn {
+                    for j in 0..<cols { dst[j] = src[j] + biasPtr[c0 + j] }
+                } else {
+                    let v = biasPtr.map { d.bias == .perRow ? $0[r0 + r] : 0 } ?? 0
+                    for j in 0..<cols { dst[j] = src[j] + v }
+                }
+            }
             sgemm(m: rows, n: cols, k: d.k, transposeA: d.transposeA, transposeB: d.transposeB, alpha: d.alpha,
-                  a: aBlock, lda: d.lda, b: bBlock, ldb: d.ldb, beta: d.beta,
-                  c: pc + d.offsetC + i * d.strideC + r0 * d.ldc + c0, ldc: d.ldc, bias: blockBias)
+                  a: aBlock, lda: d.lda, b: bBlock, ldb: d.ldb, beta: 1, c: pc + offsetC, ldc: d.ldc)
         }
     }
 
@@ -126,31 +142,21 @@ public final class CPUBackend: ComputeBackend {
                      residual: DeviceBuffer?, c: DeviceBuffer) throws {
         let pc = ptr(c), pr = residual.map { ptr($0) }
         if let pr, activation == nil, d.beta == 0 {
-            // C starts as residual + bias, so the product accumulates onto it: no extra pass.
-            let pb = bias.map { ptr($0) }
-            forEachOutputRow(d) { row, r in
-                for j in 0..<d.n {
-                    let b = pb.map { d.bias == .perRow ? $0[r] : d.bias == .perColumn ? $0[j] : 0 } ?? 0
-                    pc[row + j] = pr[row + j] + b
-                }
-            }
-            var accumulating = d
-            accumulating.beta = 1
-            accumulating.bias = .none
-            return try gemm(accumulating, a: a, b: b, bias: nil, c: c)
+            // Each block of C starts as residual + bias, so the product accumulates onto it: no extra pass.
+            return splitGEMM(d, a: ptr(a), b: ptr(b), bias: bias.map { UnsafePointer(ptr($0)) }, residual: pr, c: pc)
         }
         try gemm(d, a: a, b: b, bias: bias, c: c)
-        forEachOutputRow(d) { row, _ in
+        forEachOutputRow(d) { row in
             if let activation { dd_unary(activation.kernelCode, pc + row, pc + row, d.n) }
             if let pr { for j in row..<(row + d.n) { pc[j] += pr[j] } }
         }
     }
 
-    /// Calls `body` with the element offset and the row index (within its matrix) of every `n`-element
-    /// output row of the batched product `d`, spread over the cores.
-    private func forEachOutputRow(_ d: GEMMDescriptor, _ body: (_ offset: Int, _ row: Int) -> Void) {
+    /// Calls `body` with the element offset of every `n`-element output row of the batched product `d`, spread
+    /// over the cores.
+    private func forEachOutputRow(_ d: GEMMDescriptor, _ body: (_ offset: Int) -> Void) {
         parallel.forEach(d.batch * d.m, grain: max(1, 4096 / max(d.n, 1))) { range in
-            for i in range { body(d.offsetC + (i / d.m) * d.strideC + (i % d.m) * d.ldc, i % d.m) }
+            for i in range { body(d.offsetC + (i / d.m) * d.strideC + (i % d.m) * d.ldc) }
         }
     }
 

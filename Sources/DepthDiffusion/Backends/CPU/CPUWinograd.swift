@@ -4,9 +4,9 @@ import CDepthKernels
 // and channel pair instead of 144. The input is processed in chunks of tile rows: each row of tiles is packed
 // channel-fastest (with the padding as zeros) and transformed; the 36 transformed positions are 36 GEMMs
 // `[tiles, inC] x [inC, outC]`, which the cores claim one at a time and run with single-threaded BLAS; the
-// output transform writes NCHW with the bias. The weight transform is computed per call (4x the weight size would otherwise stay
-// resident): a memory-bound pass that writes 36 · outC · inC floats, about 4 ms for 640x640 channels on
-// 2 Zen 5 cores, against 11 ms for the 36 products of a 32x32 map at batch 2.
+// output transform writes NCHW with the bias. The weight transform is computed per call (4x the weight size
+// would otherwise stay resident): a memory-bound pass that writes 36 · outC · inC floats, about 4 ms for
+// 640x640 channels on 2 Zen 5 cores, against 11 ms for the 36 products of a 32x32 map at batch 2.
 //
 // Float32 error: the transforms add rounding of a few ulps of the tile's magnitude (measured in the
 // conformance suite); see DOCS for the figures.

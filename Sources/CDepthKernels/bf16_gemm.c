@@ -193,6 +193,24 @@ static int detect_bf16(void) {
     return avx512f && avx512bw && avx512vl && bf16;
 }
 
+/// Converts the first kc floats of one row to bf16 pairs: word p of `dst` holds (src[2p], src[2p + 1]), the
+/// second element zero when kc is odd.
+TARGET static void convert_row(const float *src, long kc, uint32_t *dst) {
+    long kk = 0;
+    for (; kk + 32 <= kc; kk += 32) {
+        const __m512 lo = _mm512_loadu_ps(src + kk), hi = _mm512_loadu_ps(src + kk + 16);
+        _mm512_storeu_si512(dst + kk / 2, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    if (kk < kc) {
+        const long left = kc - kk;
+        const __mmask16 m0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
+        const __mmask16 m1 = left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
+        const __m512 lo = _mm512_maskz_loadu_ps(m0, src + kk), hi = _mm512_maskz_loadu_ps(m1, src + kk + 16);
+        const long words = (left + 1) / 2;
+        _mm512_mask_storeu_epi32(dst + kk / 2, (__mmask16)((1u << words) - 1), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+}
+
 /// Converts an mc x kc block of A (row stride lda) to bf16 pairs: word p of row r at out[r·kcp + p], zero
 /// past kc and in the rows from mc up to the next multiple of MR.
 TARGET static void pack_a(const float *a, long lda, long mc, long kc, uint32_t *out, long kcp) {
@@ -200,21 +218,7 @@ TARGET static void pack_a(const float *a, long lda, long mc, long kc, uint32_t *
     for (long r = 0; r < rows; r++) {
         uint32_t *dst = out + r * kcp;
         if (r >= mc) { memset(dst, 0, (size_t)kcp * 4); continue; }
-        const float *src = a + r * lda;
-        long kk = 0;
-        for (; kk + 32 <= kc; kk += 32) {
-            const __m512 lo = _mm512_loadu_ps(src + kk), hi = _mm512_loadu_ps(src + kk + 16);
-            _mm512_storeu_si512(dst + kk / 2, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-        }
-        if (kk < kc) {
-            const long left = kc - kk;
-            const __mmask16 m0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-            const __mmask16 m1 = left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-            const __m512 lo = _mm512_maskz_loadu_ps(m0, src + kk), hi = _mm512_maskz_loadu_ps(m1, src + kk + 16);
-            const long words = (left + 1) / 2;
-            _mm512_mask_storeu_epi32(dst + kk / 2, (__mmask16)((1u << words) - 1),
-                                     (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-        }
+        convert_row(a + r * lda, kc, dst);
     }
 }
 
@@ -291,6 +295,33 @@ TARGET static int gemm_bf16(long m, long k, const float *a, long lda, const uint
     free(abuf);
     return 0;
 }
+
+/// gemm_bf16 with A already converted (word p of row i at a[i·lda + p]): the same blocks and the same order
+/// of sums, without the per-block conversion.
+TARGET static void gemm_converted(long m, long k, const uint32_t *a, long lda, const uint16_t *packed, long col0,
+                                  long col1, float *c, long ldc, float beta, const float *bias) {
+    const long pairs = (k + 1) / 2;
+    const long blocks = (k + KC - 1) / KC, kcMax = ((k + blocks - 1) / blocks + 1) / 2 * 2;
+    for (long n0 = col0; n0 < col1; n0 += NC) {
+        const long n1 = col1 - n0 < NC ? col1 : n0 + NC;
+        for (long i0 = 0; i0 < m; i0 += MC) {
+            const long mc = m - i0 < MC ? m - i0 : MC;
+            for (long k0 = 0; k0 < k; k0 += kcMax) {
+                const long kc = k - k0 < kcMax ? k - k0 : kcMax, kcp = (kc + 1) / 2;
+                const int first = k0 == 0;
+                for (long ir = 0; ir < mc; ir += MR) {
+                    const int rows = (int)(mc - ir < MR ? mc - ir : MR);
+                    for (long j0 = n0; j0 < n1; j0 += NR) {
+                        const uint16_t *bp = packed + ((j0 / NR) * pairs + k0 / 2) * NR * 2;
+                        const int cols = (int)(n1 - j0 < NR ? n1 - j0 : NR);
+                        micro_kernel(kcp, a + (i0 + ir) * lda + k0 / 2, lda, bp, c + (i0 + ir) * ldc + j0, ldc, rows,
+                                     cols, first, beta, bias ? bias + j0 : NULL);
+                    }
+                }
+            }
+        }
+    }
+}
 #endif
 
 int dd_bf16_supported(void) {
@@ -317,6 +348,32 @@ int dd_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_
     return gemm_bf16(m, k, a, lda, packed, col0, col1, c, ldc, beta, bias);
 #else
     (void)a; (void)lda; (void)packed;
+    return -1;
+#endif
+}
+
+int dd_bf16_convert_rows(const float *a, long lda, long rows, long k, uint32_t *out, long ldo) {
+    if (!dd_bf16_supported() || rows < 0 || k < 0 || lda < k || ldo < (k + 1) / 2) return -1;
+#ifdef HAVE_BF16_KERNEL
+    for (long r = 0; r < rows; r++) convert_row(a + r * lda, k, out + r * ldo);
+    return 0;
+#else
+    (void)a; (void)out;
+    return -1;
+#endif
+}
+
+int dd_bf16_gemm_converted(long m, long n, long k, const uint32_t *a, long lda, const uint16_t *packed, long col0,
+                           long col1, float *c, long ldc, float beta, const float *bias) {
+    if (!dd_bf16_supported() || m < 0 || k < 0 || lda < (k + 1) / 2 || col0 < 0 || col0 > col1 || col1 > n ||
+        col0 % NR != 0) return -1;
+    if (m == 0 || col0 == col1) return 0;
+    if (k == 0) return dd_bf16_gemm(m, n, 0, NULL, 0, packed, col0, col1, c, ldc, beta, bias);
+#ifdef HAVE_BF16_KERNEL
+    gemm_converted(m, k, a, lda, packed, col0, col1, c, ldc, beta, bias);
+    return 0;
+#else
+    (void)a; (void)packed;
     return -1;
 #endif
 }

@@ -24,6 +24,13 @@ void dd_softmax(float *row, long n);
 /// `n` = 0 changes nothing and returns 1.
 float dd_online_softmax(float *row, long n, float *m, float *l);
 
+/// Convolution patches, pixel-major (patches.c): for the pixels `j0 ..< j0 + count` of the batch's output grid
+/// (pixel j: image j / (ho·wo), row (j % (ho·wo)) / wo, column j % wo) writes row `j - j0` of `out`, `cin·kh·kw`
+/// values in `[ci][ky][kx]` order: the NCHW input `x` (`cin` x `h` x `w` per image) at row `oy·sh + ky − padTop`,
+/// column `ox·sw + kx − padLeft`, 0 outside the input.
+void dd_gather_patches(const float *x, long cin, long h, long w, long kh, long kw, long sh, long sw, long padTop,
+                       long padLeft, long ho, long wo, long j0, long count, float *out);
+
 /// Winograd F(4x4, 3x3) transforms (winograd.c).
 /// `p`: one row of input tiles packed channel-fastest, `[6][wp][channels]` (zeros where the convolution pads);
 /// writes `v[xi * xiStride + tx * channels + c]` for the 36 transformed positions `xi` of each of `tiles` tiles.

@@ -56,6 +56,20 @@ void dd_bf16_unpack_b(const uint16_t *packed, long n, long k, long col0, long co
 int dd_bf16_gemm(long m, long n, long k, const float *a, long lda, const uint16_t *packed, long col0, long col1,
                  float *c, long ldc, float beta, const float *bias);
 
+/// Converts `rows` rows of the float32 matrix A (row stride `lda`, `k` columns) to bf16 pairs, as
+/// `dd_bf16_gemm` does block by block: word p of row r, out[r·ldo + p], holds bf16(A[r][2p]) in its low half
+/// and bf16(A[r][2p + 1]) in its high half (zero past k). Words from ceil(k/2) to `ldo` are not written.
+/// Returns -1 without writing when AVX512-BF16 is missing or the arguments are invalid, 0 on success.
+int dd_bf16_convert_rows(const float *a, long lda, long rows, long k, uint32_t *out, long ldo);
+
+/// `dd_bf16_gemm` with A converted once by `dd_bf16_convert_rows` (row stride `lda` words), so that products
+/// split into blocks of columns do not convert A once per block. The results are those of `dd_bf16_gemm`,
+/// bit for bit. The kernel reads A in groups of 8 rows: rows up to the next multiple of 8 after `m` must be
+/// readable (what they hold does not reach C). Single-threaded, no scratch memory; returns -1 without touching
+/// C when AVX512-BF16 is missing or the arguments are invalid, 0 on success.
+int dd_bf16_gemm_converted(long m, long n, long k, const uint32_t *a, long lda, const uint16_t *packed, long col0,
+                           long col1, float *c, long ldc, float beta, const float *bias);
+
 /// The same layout holding IEEE binary16 instead of bf16, for float32 products with 16-bit weights (widen
 /// with `dd_f16_unpack_b`, then sgemm): float32 sources are rounded to nearest, ties to even (overflow to
 /// infinity), float16 sources are copied, bf16 sources are rounded like float32.

@@ -46,6 +46,11 @@ final class BF16AttentionTests: XCTestCase {
                 // Measured: at most 1.8e-2 (outputs up to ~1, scores up to ~20): bf16 keeps 8 bits of Q, K, P and V.
                 assertClose(actual, expected, atol: 3e-2, rtol: 0, "bf16 attention \(d)")
                 XCTAssertNotEqual(actual, exact, "the bf16 path rounds: \(d)")
+                // Jobs are claimed by whichever core is free: any number of cores gives the same bits.
+                for threads in [1, 3] {
+                    let other = try CPUBackend(threads: threads, tuning: CPUTuning(attentionKeyBlock: 5, attentionRowBlock: 7))
+                    XCTAssertEqual(try run(other, d, q, k, v), actual, "\(threads) threads: \(d)")
+                }
             } else {
                 XCTAssertEqual(actual, exact, "without AVX512-BF16 the float32 path runs: \(d)")
             }

@@ -265,4 +265,106 @@ final class BF16GEMMTests: XCTestCase {
             XCTAssertEqual(try backend.linear16(x, weight: weight, bias: bias, path: path).toArray(), [1, 2, 3, 1, 2, 3])
         }
     }
+    /// A converted once (`dd_bf16_convert_rows`: bf16 pairs, low half first, zero past K) and multiplied in
+    /// blocks of C that any number of cores claim (`bf16Product`) gives `dd_bf16_gemm`'s result bit for bit.
+    func testConvertedProductMatchesTheKernelBitForBit() throws {
+        try XCTSkipUnless(BF16GEMMPath.hardwareSupported, "no AVX512-BF16 on this processor")
+        var random = TestRandom(seed: 14)
+        // Row and column blocks: one of each, uneven last ones (300 rows, 1600 columns: 2 x 3 blocks of
+        // 256 x 768), few rows cut into 8-row blocks, odd K across the kernel's K blocks.
+        for (m, n, k) in [(1, 1, 1), (7, 33, 3), (33, 70, 129), (300, 1600, 70), (20, 800, 769), (9, 40, 2)] {
+            let a = random.floats(m * k), w = random.floats(n * k), bias = random.floats(n)
+            let weight = try pack(w, n: n, k: k)
+            var expected = [Float](repeating: .nan, count: m * n)
+            let status = a.withUnsafeBufferPointer { ap in
+                weight.packed.withUnsafeBufferPointer { bp in
+                    bias.withUnsafeBufferPointer { biasp in
+                        expected.withUnsafeMutableBufferPointer {
+                            dd_bf16_gemm(m, n, k, ap.baseAddress, k, bp.baseAddress, 0, n, $0.baseAddress, n, 0, biasp.baseAddress)
+                        }
+                    }
+                }
+            }
+            XCTAssertEqual(status, 0)
+            let words = (k + 1) / 2, rows = (m + 7) / 8 * 8
+            var converted = [UInt32](repeating: 0xdead_beef, count: rows * words)
+            a.withUnsafeBufferPointer { ap in
+                converted.withUnsafeMutableBufferPointer {
+                    XCTAssertEqual(dd_bf16_convert_rows(ap.baseAddress, k, m, k, $0.baseAddress, words), 0)
+                }
+            }
+            let roundedA = bf16(a)
+            for i in 0..<m {
+                for p in 0..<words {
+                    let word = converted[i * words + p]
+                    XCTAssertEqual(Float(bitPattern: (word & 0xffff) << 16), roundedA[i * k + 2 * p])
+                    XCTAssertEqual(Float(bitPattern: word & 0xffff_0000), 2 * p + 1 < k ? roundedA[i * k + 2 * p + 1] : 0)
+                }
+            }
+            for threads in [1, 2, 3] {
+                let backend = try CPUBackend(threads: threads)
+                var c = [Float](repeating: .nan, count: m * n)
+                try converted.withUnsafeBufferPointer { ap in
+                    try bias.withUnsafeBufferPointer { biasp in
+                        try c.withUnsafeMutableBufferPointer {
+                            try backend.bf16Product(m: m, n: n, k: k, a: ap.baseAddress!, lda: words, weight: weight,
+                                                    c: $0.baseAddress!, ldc: n, beta: 0, bias: biasp.baseAddress)
+                        }
+                    }
+                }
+                XCTAssertEqual(c, expected, "\(m)x\(n)x\(k) on \(threads) threads")
+            }
+        }
+    }
+
+    /// Blocks of a bf16 product: whole 8-row groups, at most 256 rows and 24 panels, at least two per core
+    /// whenever the product can be cut that fine.
+    func testBF16BlocksCoverTheProductFinelyEnough() {
+        for m in [1, 7, 8, 77, 128, 364, 512, 4096] {
+            for panels in [1, 2, 10, 40, 128] {
+                for workers in [1, 2, 3, 8] {
+                    let (rows, perBlock) = CPUBackend.bf16Blocks(m: m, panels: panels, workers: workers)
+                    XCTAssertTrue(rows % 8 == 0 && rows >= 8 && rows <= 256, "rows \(rows)")
+                    XCTAssertTrue(perBlock >= 1 && perBlock <= 24, "panels \(perBlock)")
+                    let blocks = ((m + rows - 1) / rows) * ((panels + perBlock - 1) / perBlock)
+                    let finest = ((m + 7) / 8) * panels
+                    XCTAssertGreaterThanOrEqual(blocks, min(2 * workers, finest), "\(m) rows, \(panels) panels, \(workers) workers")
+                }
+            }
+        }
+    }
+
+    /// `dd_gather_patches` against the definition, on kernels, strides and paddings that put taps outside the
+    /// input on every side, and on a window of pixels that starts inside an image and ends in the next one.
+    func testGatherPatchesAgainstTheDefinition() {
+        var random = TestRandom(seed: 15)
+        let cases: [(batch: Int, cin: Int, h: Int, w: Int, kh: Int, kw: Int, sh: Int, sw: Int, pt: Int, pb: Int, pl: Int, pr: Int)] = [
+            (2, 3, 5, 6, 3, 3, 1, 1, 1, 1, 1, 1), (1, 2, 9, 9, 3, 3, 2, 2, 0, 1, 0, 1),
+            (2, 3, 4, 3, 5, 3, 1, 2, 2, 2, 2, 1), (1, 4, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0), (2, 1, 2, 7, 2, 4, 3, 1, 1, 2, 3, 0),
+        ]
+        for c in cases {
+            let ho = (c.h + c.pt + c.pb - c.kh) / c.sh + 1, wo = (c.w + c.pl + c.pr - c.kw) / c.sw + 1
+            let k = c.cin * c.kh * c.kw, total = c.batch * ho * wo
+            let x = random.floats(c.batch * c.cin * c.h * c.w)
+            for (j0, count) in [(0, total), (1, total - 2), (ho * wo - 1, min(2, total - ho * wo + 1))] where count > 0 {
+                var out = [Float](repeating: .nan, count: count * k)
+                x.withUnsafeBufferPointer { xp in
+                    out.withUnsafeMutableBufferPointer {
+                        dd_gather_patches(xp.baseAddress, c.cin, c.h, c.w, c.kh, c.kw, c.sh, c.sw, c.pt, c.pl, ho, wo, j0, count,
+                                          $0.baseAddress)
+                    }
+                }
+                var expected = [Float]()
+                for j in j0..<(j0 + count) {
+                    let image = j / (ho * wo), oy = (j % (ho * wo)) / wo, ox = j % wo
+                    for ci in 0..<c.cin { for ky in 0..<c.kh { for kx in 0..<c.kw {
+                        let iy = oy * c.sh + ky - c.pt, ix = ox * c.sw + kx - c.pl
+                        let inside = iy >= 0 && iy < c.h && ix >= 0 && ix < c.w
+                        expected.append(inside ? x[((image * c.cin + ci) * c.h + iy) * c.w + ix] : 0)
+                    } } }
+                }
+                XCTAssertEqual(out, expected, "\(c) pixels \(j0) + \(count)")
+            }
+        }
+    }
 }

@@ -94,7 +94,7 @@ final class Weights16Tests: SafeTensorsTestCase {
     func testConvolutionWith16BitWeightsOnEveryPath() throws {
         var rng = TestRandom(seed: 64)
         // 1x1; 3x3 on a small map (patches on AVX512-BF16, shifted GEMM or im2col otherwise); stride 2 with
-        // asymmetric padding; 3x3 on two 24x24 maps (72 tiles: Winograd, float32 products of the rounded weights).
+        // asymmetric padding; a 5x3 kernel with uneven strides and padding wider than the map; 3x3 on two 24x24 maps (72 tiles: Winograd, float32 products of the rounded weights).
         let cases: [(Conv2DDescriptor, winograd: Bool)] = [
             (Conv2DDescriptor(batch: 2, inChannels: 6, height: 5, width: 7, outChannels: 9, kernelH: 1, kernelW: 1,
                               strideH: 1, strideW: 1, padTop: 0, padBottom: 0, padLeft: 0, padRight: 0), false),
@@ -102,6 +102,8 @@ final class Weights16Tests: SafeTensorsTestCase {
                               strideH: 1, strideW: 1, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), false),
             (Conv2DDescriptor(batch: 1, inChannels: 4, height: 9, width: 9, outChannels: 8, kernelH: 3, kernelW: 3,
                               strideH: 2, strideW: 2, padTop: 0, padBottom: 1, padLeft: 0, padRight: 1), false),
+            (Conv2DDescriptor(batch: 2, inChannels: 3, height: 4, width: 3, outChannels: 5, kernelH: 5, kernelW: 3,
+                              strideH: 1, strideW: 2, padTop: 2, padBottom: 2, padLeft: 2, padRight: 1), false),
             (Conv2DDescriptor(batch: 2, inChannels: 8, height: 24, width: 24, outChannels: 16, kernelH: 3, kernelW: 3,
                               strideH: 1, strideW: 1, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1), true),
         ]

@@ -48,43 +48,41 @@ extension CPUBackend {
         let perWorker = rowBlock * dh + rowBlock * keyBlock + rowBlock * dh + 2 * rowBlock
         let scratch = try Scratch(count: workers * perWorker, pool: pool)
         let failed = Atomic<Bool>(false)
-        parallel.forEach(workers, grain: 1) { range in
-            for w in range {
-                let queries = scratch.pointer + w * perWorker
-                let s = queries + rowBlock * dh, acc = s + rowBlock * keyBlock, maxima = acc + rowBlock * dh
-                let sums = maxima + rowBlock
-                for job in stride(from: w, to: jobs, by: workers) {
-                    let head = job / blocks, b = head / d.heads, h = head % d.heads, r0 = (job % blocks) * rowBlock
-                    let rows = min(rowBlock, lq - r0)
-                    let qBase = pq + d.qOffset + (b * lq + r0) * d.qRowStride + h * dh
-                    for r in 0..<rows {
-                        let src = qBase + r * d.qRowStride, dst = queries + r * dh
-                        for c in 0..<dh { dst[c] = src[c] * d.scale }
-                    }
-                    maxima.update(repeating: -.infinity, count: rows)
-                    sums.update(repeating: 0, count: rows)
-                    acc.update(repeating: 0, count: rows * dh)
-                    for block in 0..<keyBlocks {
-                        let n = min(keyBlock, lk - block * keyBlock)
-                        let keys = words + 2 * head * headCount + block * kBlockCount
-                        let values = words + (2 * head + 1) * headCount + block * vBlockCount
-                        var status = dd_bf16_gemm(rows, n, dh, queries, dh, keys, 0, n, s, keyBlock, 0, nil)
-                        for r in 0..<rows {
-                            let row = s + r * keyBlock
-                            let factor = dd_online_softmax(row, n, maxima + r, sums + r)
-                            if factor != 1 {
-                                let out = acc + r * dh
-                                for c in 0..<dh { out[c] *= factor }
-                            }
-                        }
-                        status |= dd_bf16_gemm(rows, dh, n, s, keyBlock, values, 0, dh, acc, dh, 1, nil)
-                        if status != 0 { failed.store(true, ordering: .relaxed); return }
-                    }
-                    for r in 0..<rows {
-                        let inverse = 1 / sums[r], src = acc + r * dh, dst = po + (b * lq + r0 + r) * hd + h * dh
-                        for c in 0..<dh { dst[c] = src[c] * inverse }
+        // Jobs (a block of query rows of one head) are claimed one at a time, so a core slowed by other work
+        // takes fewer of them; each part (at most one per core) has its own scratch.
+        parallel.forEachJob(jobs) { w, job in
+            let queries = scratch.pointer + w * perWorker
+            let s = queries + rowBlock * dh, acc = s + rowBlock * keyBlock, maxima = acc + rowBlock * dh
+            let sums = maxima + rowBlock
+            let head = job / blocks, b = head / d.heads, h = head % d.heads, r0 = (job % blocks) * rowBlock
+            let rows = min(rowBlock, lq - r0)
+            let qBase = pq + d.qOffset + (b * lq + r0) * d.qRowStride + h * dh
+            for r in 0..<rows {
+                let src = qBase + r * d.qRowStride, dst = queries + r * dh
+                for c in 0..<dh { dst[c] = src[c] * d.scale }
+            }
+            maxima.update(repeating: -.infinity, count: rows)
+            sums.update(repeating: 0, count: rows)
+            acc.update(repeating: 0, count: rows * dh)
+            for block in 0..<keyBlocks {
+                let n = min(keyBlock, lk - block * keyBlock)
+                let keys = words + 2 * head * headCount + block * kBlockCount
+                let values = words + (2 * head + 1) * headCount + block * vBlockCount
+                var status = dd_bf16_gemm(rows, n, dh, queries, dh, keys, 0, n, s, keyBlock, 0, nil)
+                for r in 0..<rows {
+                    let row = s + r * keyBlock
+                    let factor = dd_online_softmax(row, n, maxima + r, sums + r)
+                    if factor != 1 {
+                        let out = acc + r * dh
+                        for c in 0..<dh { out[c] *= factor }
                     }
                 }
+                status |= dd_bf16_gemm(rows, dh, n, s, keyBlock, values, 0, dh, acc, dh, 1, nil)
+                if status != 0 { failed.store(true, ordering: .relaxed); return }
+            }
+            for r in 0..<rows {
+                let inverse = 1 / sums[r], src = acc + r * dh, dst = po + (b * lq + r0 + r) * hd + h * dh
+                for c in 0..<dh { dst[c] = src[c] * inverse }
             }
         }
         if failed.load(ordering: .relaxed) {

@@ -111,6 +111,50 @@ extension CPUBackend {
         }
     }
 
+    /// `C = beta·C + bias + A · Wᵀ` for A converted by `dd_bf16_convert_rows` (`lda` words per row, readable up to
+    /// the next multiple of 8 rows): `dd_bf16_gemm_converted` on blocks of C that the cores claim one at a time.
+    /// A block is up to 256 rows by up to 768 columns (the kernel's own blocks), smaller while that leaves
+    /// fewer than two blocks per core; it streams its columns of the weight once. Every element is summed in the
+    /// same order whatever the blocks, so any number of cores gives the same result.
+    ///
+    /// - Throws: ``TensorError/invalidArgument(operation:detail:)`` when the kernel refuses the product (no
+    ///   AVX512-BF16, or strides shorter than a row).
+    func bf16Product(m: Int, n: Int, k: Int, a: UnsafePointer<UInt32>, lda: Int, weight: PackedWeight16,
+                     c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, bias: UnsafePointer<Float>?) throws {
+        let panel = Int(DD_BF16_PANEL), panels = (n + panel - 1) / panel
+        let (rowsPerBlock, panelsPerBlock) = Self.bf16Blocks(m: m, panels: panels, workers: parallel.workers)
+        let rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock
+        let columnBlocks = (panels + panelsPerBlock - 1) / panelsPerBlock
+        let failed = Atomic<Bool>(false)
+        weight.packed.withUnsafeBufferPointer { packed in
+            let bp = packed.baseAddress
+            // Column-block-major: blocks that run at the same time share the weight columns they stream.
+            parallel.forEachJob(rowBlocks * columnBlocks) { _, job in
+                let r0 = (job % rowBlocks) * rowsPerBlock, r1 = min(m, r0 + rowsPerBlock)
+                let j0 = (job / rowBlocks) * panelsPerBlock * panel, j1 = min(n, j0 + panelsPerBlock * panel)
+                if dd_bf16_gemm_converted(r1 - r0, n, k, a + r0 * lda, lda, bp, j0, j1, c + r0 * ldc, ldc, beta, bias) != 0 {
+                    failed.store(true, ordering: .relaxed)
+                }
+            }
+        }
+        if failed.load(ordering: .relaxed) {
+            throw TensorError.invalidArgument(operation: "gemm16",
+                detail: "the AVX512-BF16 kernel refused a \(m)x\(n)x\(k) product (row stride \(lda) words)")
+        }
+    }
+
+    /// Rows (a multiple of 8) and 32-column panels per block of a bf16 product: 256 rows by 24 panels, the
+    /// panels and then the rows cut finer while there are fewer than two blocks per core.
+    static func bf16Blocks(m: Int, panels: Int, workers: Int) -> (rows: Int, panels: Int) {
+        var rows = 256, perBlock = 24
+        func blocks() -> Int { ((m + rows - 1) / rows) * ((panels + perBlock - 1) / perBlock) }
+        while blocks() < 2 * workers && perBlock > 1 && (panels + perBlock - 1) / perBlock < panels {
+            perBlock = (perBlock + 1) / 2
+        }
+        while blocks() < 2 * workers && rows > 8 && (m + rows - 1) / rows < (m + 7) / 8 { rows /= 2 }
+        return (rows, perBlock)
+    }
+
     /// The weight widened to float32 in blocks of columns (at most 8 MiB each), each block one OpenBLAS
     /// `sgemm` at the backend's thread count.
     private func float32Fallback(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: PackedWeight16,

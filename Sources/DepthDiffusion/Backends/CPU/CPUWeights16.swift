@@ -73,46 +73,40 @@ extension CPUBackend {
     public func conv2d16(_ d: Conv2DDescriptor, input: DeviceBuffer, weight: DeviceBuffer, bias: DeviceBuffer?,
                          output: DeviceBuffer) throws {
         let w = try weight16(weight)
-        if w.format == .bfloat16, BF16GEMMPath.preferred == .avx512bf16, !usesWinograd(d) {
+        if w.format == .bfloat16, BF16GEMMPath.preferred == .avx512bf16, d.inChannels > 0, !usesWinograd(d) {
             return try patchConv(d, x: ptr(input), weight: w, bias: bias.map { UnsafePointer(ptr($0)) }, y: ptr(output))
         }
         let wide = try widened(w)
         try conv2d(d, input: input, weight: wide.buffer, bias: bias, output: output)
     }
 
-    /// Convolution as `patches [pixels, inC·kH·kW] · weightᵀ` (``gemm16(m:a:lda:weight:c:ldc:beta:bias:path:)``),
-    /// over tiles of output pixels: each tile's patches are gathered pixel-major, multiplied by the packed weight
-    /// as stored, and the `[pixels, outC]` result is written to NCHW (the bias is added by the product).
+    /// Convolution as `patches [pixels, inC·kH·kW] · weightᵀ` (``bf16Product(m:n:k:a:lda:weight:c:ldc:beta:bias:)``),
+    /// over tiles of output pixels: the cores gather the tile's patches pixel-major, 8 pixels at a time into
+    /// float32 scratch of their own that stays in cache, and convert them to bf16 for the product; the
+    /// `[pixels, outC]` result (with the bias) is then written to NCHW.
     private func patchConv(_ d: Conv2DDescriptor, x: UnsafeMutablePointer<Float>, weight: PackedWeight16,
                            bias: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>) throws {
         let (cin, cout, kh, kw) = (d.inChannels, d.outChannels, d.kernelH, d.kernelW)
         let (h, wd, ho, wo) = (d.height, d.width, d.outHeight, d.outWidth)
-        let k = cin * kh * kw, spatial = ho * wo, total = d.batch * spatial
+        let k = cin * kh * kw, words = (k + 1) / 2, spatial = ho * wo, total = d.batch * spatial
         let tile = max(1, min(total, tuning.im2colBudget / 4 / max(k, 1)))
-        let patches = try Scratch(count: tile * k, pool: pool)
+        let tileRows = (tile + 7) / 8 * 8
+        let patches = try Scratch(count: tileRows * words, pool: pool)
+        let pa = UnsafeMutableRawPointer(patches.pointer).bindMemory(to: UInt32.self, capacity: tileRows * words)
+        let gathered = try Scratch(count: parallel.workers * 8 * k, pool: pool)
         let product = try Scratch(count: tile * cout, pool: pool)
-        let (pp, po) = (patches.pointer, product.pointer)
+        let po = product.pointer
         var j0 = 0
         while j0 < total {
             let n = min(tile, total - j0)
-            parallel.forEach(n, grain: 4) { pixels in
-                for jj in pixels {
-                    let j = j0 + jj, img = j / spatial, oy = (j % spatial) / wo, ox = j % wo
-                    var dst = pp + jj * k
-                    for ci in 0..<cin {
-                        let plane = x + (img * cin + ci) * h * wd
-                        for ky in 0..<kh {
-                            let iy = oy * d.strideH + ky - d.padTop
-                            for kx in 0..<kw {
-                                let ix = ox * d.strideW + kx - d.padLeft
-                                dst.pointee = iy >= 0 && iy < h && ix >= 0 && ix < wd ? plane[iy * wd + ix] : 0
-                                dst += 1
-                            }
-                        }
-                    }
-                }
+            parallel.forEachJob((n + 7) / 8) { part, job in
+                let p0 = job * 8, count = min(8, n - p0), rows = gathered.pointer + part * 8 * k
+                dd_gather_patches(x, cin, h, wd, kh, kw, d.strideH, d.strideW, d.padTop, d.padLeft, ho, wo,
+                                  j0 + p0, count, rows)
+                _ = dd_bf16_convert_rows(rows, k, count, k, pa + p0 * words, words)
             }
-            try gemm16(m: n, a: pp, lda: k, weight: weight, c: po, ldc: cout, bias: bias, path: .avx512bf16)
+            (pa + n * words).update(repeating: 0, count: ((n + 7) / 8 * 8 - n) * words)
+            try bf16Product(m: n, n: cout, k: k, a: pa, lda: words, weight: weight, c: po, ldc: cout, beta: 0, bias: bias)
             parallel.forEach(cout, grain: 4) { channels in
                 for co in channels {
                     var jj = 0

@@ -4,7 +4,8 @@
 // Structure (the usual packed-GEMM blocking): the columns are cut into blocks of NC, the rows into blocks of
 // MC and, inside those, the K dimension into blocks of at most KC, so that an MC x NC block of C stays in
 // cache while its K blocks are summed into it. Each MC x KC block of A is converted to bf16 into a scratch
-// buffer (row-major, one 32-bit word per pair of k), and a register-blocked micro-kernel multiplies MR rows of it by one 32-column panel of the
+// buffer (row-major, one 32-bit word per pair of k; `dd_bf16_gemm_converted` reads A converted once
+// instead), and a register-blocked micro-kernel multiplies MR rows of it by one 32-column panel of the
 // packed weight: 2·MR zmm accumulators, one `vdpbf16ps` per accumulator and pair of k, the A word
 // broadcast. The MR rows of A (MR·KC·2 bytes) stay in L1 while the kernel walks along a KC x NC block of
 // the weight (in L2). Partial tiles (rows < MR, columns < 32) are handled by zero padding of the packed
@@ -262,16 +263,15 @@ TARGET static void micro_kernel(long kcp, const uint32_t *a, long as, const uint
     }
 }
 
-TARGET static int gemm_bf16(long m, long k, const float *a, long lda, const uint16_t *packed, long col0,
-                            long col1, float *c, long ldc, float beta, const float *bias) {
+/// The blocked product behind both entry points, with A either float32 (`a`, converted block by block into
+/// `abuf`) or, when `words` is not NULL, converted already (row stride `ldw` words): the same blocks and the
+/// same order of sums either way.
+TARGET static void gemm_blocks(long m, long k, const float *a, long lda, const uint32_t *words, long ldw,
+                               uint32_t *abuf, const uint16_t *packed, long col0, long col1, float *c, long ldc,
+                               float beta, const float *bias) {
     const long pairs = (k + 1) / 2;
-    const long mcMax = ((m < MC ? m : MC) + MR - 1) / MR * MR;
     // K blocks of equal size (even, at most KC), so no block is a short remainder.
     const long blocks = (k + KC - 1) / KC, kcMax = ((k + blocks - 1) / blocks + 1) / 2 * 2;
-    const long kcpMax = kcMax / 2;
-    const size_t bytes = ((size_t)(mcMax * kcpMax * 4) + 63) / 64 * 64;
-    uint32_t *abuf = aligned_alloc(64, bytes);
-    if (!abuf) return -1;
     for (long n0 = col0; n0 < col1; n0 += NC) {
         const long n1 = col1 - n0 < NC ? col1 : n0 + NC;
         for (long i0 = 0; i0 < m; i0 += MC) {
@@ -279,48 +279,33 @@ TARGET static int gemm_bf16(long m, long k, const float *a, long lda, const uint
             for (long k0 = 0; k0 < k; k0 += kcMax) {
                 const long kc = k - k0 < kcMax ? k - k0 : kcMax, kcp = (kc + 1) / 2;
                 const int first = k0 == 0;
-                pack_a(a + i0 * lda + k0, lda, mc, kc, abuf, kcp);
+                const uint32_t *block = words ? words + i0 * ldw + k0 / 2 : abuf;
+                const long stride = words ? ldw : kcp;
+                if (!words) pack_a(a + i0 * lda + k0, lda, mc, kc, abuf, kcp);
                 for (long ir = 0; ir < mc; ir += MR) {
                     const int rows = (int)(mc - ir < MR ? mc - ir : MR);
                     for (long j0 = n0; j0 < n1; j0 += NR) {
                         const uint16_t *bp = packed + ((j0 / NR) * pairs + k0 / 2) * NR * 2;
                         const int cols = (int)(n1 - j0 < NR ? n1 - j0 : NR);
-                        micro_kernel(kcp, abuf + ir * kcp, kcp, bp, c + (i0 + ir) * ldc + j0, ldc, rows, cols,
+                        micro_kernel(kcp, block + ir * stride, stride, bp, c + (i0 + ir) * ldc + j0, ldc, rows, cols,
                                      first, beta, bias ? bias + j0 : NULL);
                     }
                 }
             }
         }
     }
-    free(abuf);
-    return 0;
 }
 
-/// gemm_bf16 with A already converted (word p of row i at a[i·lda + p]): the same blocks and the same order
-/// of sums, without the per-block conversion.
-TARGET static void gemm_converted(long m, long k, const uint32_t *a, long lda, const uint16_t *packed, long col0,
-                                  long col1, float *c, long ldc, float beta, const float *bias) {
-    const long pairs = (k + 1) / 2;
-    const long blocks = (k + KC - 1) / KC, kcMax = ((k + blocks - 1) / blocks + 1) / 2 * 2;
-    for (long n0 = col0; n0 < col1; n0 += NC) {
-        const long n1 = col1 - n0 < NC ? col1 : n0 + NC;
-        for (long i0 = 0; i0 < m; i0 += MC) {
-            const long mc = m - i0 < MC ? m - i0 : MC;
-            for (long k0 = 0; k0 < k; k0 += kcMax) {
-                const long kc = k - k0 < kcMax ? k - k0 : kcMax, kcp = (kc + 1) / 2;
-                const int first = k0 == 0;
-                for (long ir = 0; ir < mc; ir += MR) {
-                    const int rows = (int)(mc - ir < MR ? mc - ir : MR);
-                    for (long j0 = n0; j0 < n1; j0 += NR) {
-                        const uint16_t *bp = packed + ((j0 / NR) * pairs + k0 / 2) * NR * 2;
-                        const int cols = (int)(n1 - j0 < NR ? n1 - j0 : NR);
-                        micro_kernel(kcp, a + (i0 + ir) * lda + k0 / 2, lda, bp, c + (i0 + ir) * ldc + j0, ldc, rows,
-                                     cols, first, beta, bias ? bias + j0 : NULL);
-                    }
-                }
-            }
-        }
-    }
+TARGET static int gemm_bf16(long m, long k, const float *a, long lda, const uint16_t *packed, long col0,
+                            long col1, float *c, long ldc, float beta, const float *bias) {
+    const long mcMax = ((m < MC ? m : MC) + MR - 1) / MR * MR;
+    const long blocks = (k + KC - 1) / KC, kcpMax = ((k + blocks - 1) / blocks + 1) / 2;
+    const size_t bytes = ((size_t)(mcMax * kcpMax * 4) + 63) / 64 * 64;
+    uint32_t *abuf = aligned_alloc(64, bytes);
+    if (!abuf) return -1;
+    gemm_blocks(m, k, a, lda, NULL, 0, abuf, packed, col0, col1, c, ldc, beta, bias);
+    free(abuf);
+    return 0;
 }
 #endif
 
@@ -370,7 +355,7 @@ int dd_bf16_gemm_converted(long m, long n, long k, const uint32_t *a, long lda, 
     if (m == 0 || col0 == col1) return 0;
     if (k == 0) return dd_bf16_gemm(m, n, 0, NULL, 0, packed, col0, col1, c, ldc, beta, bias);
 #ifdef HAVE_BF16_KERNEL
-    gemm_converted(m, k, a, lda, packed, col0, col1, c, ldc, beta, bias);
+    gemm_blocks(m, k, NULL, 0, a, lda, NULL, packed, col0, col1, c, ldc, beta, bias);
     return 0;
 #else
     (void)a; (void)packed;

@@ -32,6 +32,10 @@ struct BF16GEMMBenchmark: ParsableCommand {
         ("unet.conv3x3.1024x640x5760", 1024, 640, 9 * 640),
         ("unet.conv3x3.256x1280x11520", 256, 1280, 9 * 1280),
         ("text.77x1024x4096", 77, 4096, 1024),
+        // Batch-2 shapes of the 16x16 level and of cross-attention (few rows, large weights).
+        ("unet.ff.512x10240x1280", 512, 10240, 1280),
+        ("unet.ff_out.512x1280x5120", 512, 1280, 5120),
+        ("unet.cross_kv.154x1280x1024", 154, 1280, 1024),
     ]
 
     func validate() throws {

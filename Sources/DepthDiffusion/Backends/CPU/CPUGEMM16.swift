@@ -82,27 +82,24 @@ extension CPUBackend {
         }
     }
 
-    /// `dd_bf16_gemm` on disjoint parts of C: blocks of 8 rows, or 32-column panels when there are too few
-    /// rows to keep every core busy.
+    /// `dd_bf16_gemm` on blocks of C that the cores claim one at a time (``bf16Blocks(m:panels:workers:)``): each
+    /// block converts its rows of A to bf16 inside the kernel while they are in cache, and streams its columns of
+    /// the weight once. Every element is summed in the same order whatever the blocks.
     private func bf16Kernel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: PackedWeight16,
                             c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, bias: UnsafePointer<Float>?) throws {
+        let panel = Int(DD_BF16_PANEL), panels = (n + panel - 1) / panel
+        let (rowsPerBlock, panelsPerBlock) = Self.bf16Blocks(m: m, panels: panels, workers: parallel.workers)
+        let rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock
+        let columnBlocks = (panels + panelsPerBlock - 1) / panelsPerBlock
         let failed = Atomic<Bool>(false)
-        let rowBlocks = (m + 7) / 8, panels = (n + Int(DD_BF16_PANEL) - 1) / Int(DD_BF16_PANEL)
         weight.packed.withUnsafeBufferPointer { packed in
             let bp = packed.baseAddress
-            if rowBlocks >= 8 * parallel.workers || panels < parallel.workers {
-                parallel.forEach(rowBlocks, grain: 8) { range in
-                    let r0 = range.lowerBound * 8, r1 = min(m, range.upperBound * 8)
-                    if dd_bf16_gemm(r1 - r0, n, k, a + r0 * lda, lda, bp, 0, n, c + r0 * ldc, ldc, beta, bias) != 0 {
-                        failed.store(true, ordering: .relaxed)
-                    }
-                }
-            } else {
-                parallel.forEach(panels) { range in
-                    let j0 = range.lowerBound * Int(DD_BF16_PANEL), j1 = min(n, range.upperBound * Int(DD_BF16_PANEL))
-                    if dd_bf16_gemm(m, n, k, a, lda, bp, j0, j1, c, ldc, beta, bias) != 0 {
-                        failed.store(true, ordering: .relaxed)
-                    }
+            // Column-block-major: blocks that run at the same time share the weight columns they stream.
+            parallel.forEachJob(rowBlocks * columnBlocks) { _, job in
+                let r0 = (job % rowBlocks) * rowsPerBlock, r1 = min(m, r0 + rowsPerBlock)
+                let j0 = (job / rowBlocks) * panelsPerBlock * panel, j1 = min(n, j0 + panelsPerBlock * panel)
+                if dd_bf16_gemm(r1 - r0, n, k, a + r0 * lda, lda, bp, j0, j1, c + r0 * ldc, ldc, beta, bias) != 0 {
+                    failed.store(true, ordering: .relaxed)
                 }
             }
         }
@@ -143,15 +140,20 @@ extension CPUBackend {
         }
     }
 
-    /// Rows (a multiple of 8) and 32-column panels per block of a bf16 product: 256 rows by 24 panels, the
-    /// panels and then the rows cut finer while there are fewer than two blocks per core.
+    /// Rows (a multiple of 8) and 32-column panels per block of a bf16 product. Blocks of 256 rows; the columns
+    /// in as few blocks of equal width (at most 24 panels, the kernel's own block) as give every core two
+    /// blocks; then narrower columns, then fewer rows, while there are fewer blocks than that. Cutting rows
+    /// makes each block stream its columns of the weight again; cutting columns makes it convert its rows of
+    /// A again, which costs less.
     static func bf16Blocks(m: Int, panels: Int, workers: Int) -> (rows: Int, panels: Int) {
-        var rows = 256, perBlock = 24
+        let wanted = 2 * workers
+        var rows = 256
+        let rowBlocks = (m + rows - 1) / rows
+        let columnBlocks = max(1, min(panels, max((panels + 23) / 24, (wanted + rowBlocks - 1) / rowBlocks)))
+        var perBlock = max(1, (panels + columnBlocks - 1) / columnBlocks)
         func blocks() -> Int { ((m + rows - 1) / rows) * ((panels + perBlock - 1) / perBlock) }
-        while blocks() < 2 * workers && perBlock > 1 && (panels + perBlock - 1) / perBlock < panels {
-            perBlock = (perBlock + 1) / 2
-        }
-        while blocks() < 2 * workers && rows > 8 && (m + rows - 1) / rows < (m + 7) / 8 { rows /= 2 }
+        while blocks() < wanted && perBlock > 1 { perBlock -= 1 }
+        while blocks() < wanted && rows > 8 && (m + rows - 1) / rows < (m + 7) / 8 { rows /= 2 }
         return (rows, perBlock)
     }
 

@@ -82,62 +82,53 @@ extension CPUBackend {
         }
     }
 
-    /// `dd_bf16_gemm` on blocks of C that the cores claim one at a time (``bf16Blocks(m:panels:workers:)``): each
-    /// block converts its rows of A to bf16 inside the kernel while they are in cache, and streams its columns of
-    /// the weight once. Every element is summed in the same order whatever the blocks.
+    /// `dd_bf16_gemm` on blocks of C that the cores claim one at a time (``forEachBF16Block(m:n:weight:_:)``):
+    /// each block converts its rows of A to bf16 inside the kernel while they are in cache, and streams its
+    /// columns of the weight once. Every element is summed in the same order whatever the blocks.
     private func bf16Kernel(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight: PackedWeight16,
                             c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, bias: UnsafePointer<Float>?) throws {
-        let panel = Int(DD_BF16_PANEL), panels = (n + panel - 1) / panel
-        let (rowsPerBlock, panelsPerBlock) = Self.bf16Blocks(m: m, panels: panels, workers: parallel.workers)
-        let rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock
-        let columnBlocks = (panels + panelsPerBlock - 1) / panelsPerBlock
-        let failed = Atomic<Bool>(false)
-        weight.packed.withUnsafeBufferPointer { packed in
-            let bp = packed.baseAddress
-            // Column-block-major: blocks that run at the same time share the weight columns they stream.
-            parallel.forEachJob(rowBlocks * columnBlocks) { _, job in
-                let r0 = (job % rowBlocks) * rowsPerBlock, r1 = min(m, r0 + rowsPerBlock)
-                let j0 = (job / rowBlocks) * panelsPerBlock * panel, j1 = min(n, j0 + panelsPerBlock * panel)
-                if dd_bf16_gemm(r1 - r0, n, k, a + r0 * lda, lda, bp, j0, j1, c + r0 * ldc, ldc, beta, bias) != 0 {
-                    failed.store(true, ordering: .relaxed)
-                }
-            }
+        let ok = forEachBF16Block(m: m, n: n, weight: weight) { r0, r1, j0, j1, packed in
+            dd_bf16_gemm(r1 - r0, n, k, a + r0 * lda, lda, packed, j0, j1, c + r0 * ldc, ldc, beta, bias)
         }
-        if failed.load(ordering: .relaxed) {
-            throw TensorError.outOfMemory(bytes: 256 * 384 * 2, device: "cpu (bf16 GEMM scratch)")
-        }
+        if !ok { throw TensorError.outOfMemory(bytes: 256 * 384 * 2, device: "cpu (bf16 GEMM scratch)") }
     }
 
     /// `C = beta·C + bias + A · Wᵀ` for A converted by `dd_bf16_convert_rows` (`lda` words per row, readable up to
-    /// the next multiple of 8 rows): `dd_bf16_gemm_converted` on blocks of C that the cores claim one at a time.
-    /// A block is up to 256 rows by up to 768 columns (the kernel's own blocks), smaller while that leaves
-    /// fewer than two blocks per core; it streams its columns of the weight once. Every element is summed in the
-    /// same order whatever the blocks, so any number of cores gives the same result.
+    /// the next multiple of 8 rows): `dd_bf16_gemm_converted` on the blocks of ``forEachBF16Block(m:n:weight:_:)``.
+    /// Every element is summed in the same order whatever the blocks, so any number of cores gives the same result.
     ///
     /// - Throws: ``TensorError/invalidArgument(operation:detail:)`` when the kernel refuses the product (no
     ///   AVX512-BF16, or strides shorter than a row).
     func bf16Product(m: Int, n: Int, k: Int, a: UnsafePointer<UInt32>, lda: Int, weight: PackedWeight16,
                      c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, bias: UnsafePointer<Float>?) throws {
+        let ok = forEachBF16Block(m: m, n: n, weight: weight) { r0, r1, j0, j1, packed in
+            dd_bf16_gemm_converted(r1 - r0, n, k, a + r0 * lda, lda, packed, j0, j1, c + r0 * ldc, ldc, beta, bias)
+        }
+        if !ok {
+            throw TensorError.invalidArgument(operation: "gemm16",
+                detail: "the AVX512-BF16 kernel refused a \(m)x\(n)x\(k) product (row stride \(lda) words)")
+        }
+    }
+
+    /// Runs `body(r0, r1, j0, j1, packed)` for the blocks of an `m` x `n` bf16 product
+    /// (``bf16Blocks(m:panels:workers:)``: rows `r0 ..< r1`, columns `j0 ..< j1` starting on a panel), claimed by
+    /// the cores one at a time, column block by column block so that blocks running at the same time share the
+    /// weight columns they stream. Returns false when any call returned non-zero (a kernel's failure status).
+    private func forEachBF16Block(m: Int, n: Int, weight: PackedWeight16,
+                                  _ body: (Int, Int, Int, Int, UnsafePointer<UInt16>?) -> Int32) -> Bool {
         let panel = Int(DD_BF16_PANEL), panels = (n + panel - 1) / panel
         let (rowsPerBlock, panelsPerBlock) = Self.bf16Blocks(m: m, panels: panels, workers: parallel.workers)
         let rowBlocks = (m + rowsPerBlock - 1) / rowsPerBlock
         let columnBlocks = (panels + panelsPerBlock - 1) / panelsPerBlock
         let failed = Atomic<Bool>(false)
         weight.packed.withUnsafeBufferPointer { packed in
-            let bp = packed.baseAddress
-            // Column-block-major: blocks that run at the same time share the weight columns they stream.
             parallel.forEachJob(rowBlocks * columnBlocks) { _, job in
                 let r0 = (job % rowBlocks) * rowsPerBlock, r1 = min(m, r0 + rowsPerBlock)
                 let j0 = (job / rowBlocks) * panelsPerBlock * panel, j1 = min(n, j0 + panelsPerBlock * panel)
-                if dd_bf16_gemm_converted(r1 - r0, n, k, a + r0 * lda, lda, bp, j0, j1, c + r0 * ldc, ldc, beta, bias) != 0 {
-                    failed.store(true, ordering: .relaxed)
-                }
+                if body(r0, r1, j0, j1, packed.baseAddress) != 0 { failed.store(true, ordering: .relaxed) }
             }
         }
-        if failed.load(ordering: .relaxed) {
-            throw TensorError.invalidArgument(operation: "gemm16",
-                detail: "the AVX512-BF16 kernel refused a \(m)x\(n)x\(k) product (row stride \(lda) words)")
-        }
+        return !failed.load(ordering: .relaxed)
     }
 
     /// Rows (a multiple of 8) and 32-column panels per block of a bf16 product. Blocks of 256 rows; the columns

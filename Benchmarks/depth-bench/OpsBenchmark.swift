@@ -46,14 +46,16 @@ struct OpsBenchmark: ParsableCommand {
                 try backend.synchronize()
             })
         }
-        func attention(_ name: String, batch: Int, tokens: Int, keys: Int, heads: Int, headDim: Int) throws {
+        func attention(_ name: String, batch: Int, tokens: Int, keys: Int, heads: Int, headDim: Int,
+                       bf16Products: Bool = false) throws {
             let q = try Tensor(shape: [batch, tokens, heads * headDim], data: benchmarkData(batch * tokens * heads * headDim), on: backend)
             let k = try Tensor(shape: [batch, keys, heads * headDim], data: benchmarkData(batch * keys * heads * headDim, seed: 2), on: backend)
             let v = try Tensor(shape: [batch, keys, heads * headDim], data: benchmarkData(batch * keys * heads * headDim, seed: 3), on: backend)
             let d = AttentionDescriptor(batch: batch, heads: heads, queryLength: tokens, keyLength: keys, headDim: headDim)
-            cases.append(Case(name: name, shape: "[\(batch)x\(tokens)x\(heads)x\(headDim)] attending to \(keys) keys",
+            cases.append(Case(name: name, shape: "[\(batch)x\(tokens)x\(heads)x\(headDim)] attending to \(keys) keys"
+                                  + (bf16Products ? ", bf16 products where the CPU has them" : ""),
                               flops: d.flops) {
-                _ = try backend.attention(q: q, k: k, v: v, heads: heads)
+                _ = try backend.attention(q: q, k: k, v: v, heads: heads, bf16Products: bf16Products)
                 try backend.synchronize()
             })
         }
@@ -68,6 +70,10 @@ struct OpsBenchmark: ParsableCommand {
         try gemm("gemm.unet.ff.512x1280x10240", rows: 512, inFeatures: 1280, outFeatures: 10240)
         try attention("gemm.attention.unet.self.4096x5x64", batch: 2, tokens: 4096, keys: 4096, heads: 5, headDim: 64)
         try attention("gemm.attention.unet.cross.4096x5x64", batch: 2, tokens: 4096, keys: 77, heads: 5, headDim: 64)
+        try attention("gemm.attention.unet.self.4096x5x64.bf16", batch: 2, tokens: 4096, keys: 4096, heads: 5,
+                      headDim: 64, bf16Products: true)
+        try attention("gemm.attention.unet.self.1024x10x64.bf16", batch: 2, tokens: 1024, keys: 1024, heads: 10,
+                      headDim: 64, bf16Products: true)
         try gemm("gemm.text.154x1024x4096", rows: 154, inFeatures: 1024, outFeatures: 4096)
 
         if let filter { cases = cases.filter { $0.name.contains(filter) } }

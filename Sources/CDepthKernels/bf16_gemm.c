@@ -10,16 +10,13 @@
 // broadcast. The MR rows of A (MR·KC·2 bytes) stay in L1 while the kernel walks along a KC x NC block of
 // the weight (in L2). Partial tiles (rows < MR, columns < 32) are handled by zero padding of the packed
 // operands and masked loads and stores of C.
-#include "CDepthKernelsBF16.h"
+#include "bf16_kernel.h"
 #include <stdlib.h>
 #include <string.h>
 #if defined(__x86_64__) && defined(__clang__)
 #include <cpuid.h>
-#include <immintrin.h>
 #endif
 
-#define NR DD_BF16_PANEL
-#define MR 8      // rows per micro-kernel call: 2·MR accumulators
 #define KC 384    // k per block (at most): MR rows of A are MR·KC·2 bytes = 6 KiB, kept in L1
 #define MC 256    // rows per A block: MC·KC·2 bytes = 192 KiB of scratch
 #define NC 768    // columns per block: a KC x NC weight block is 576 KiB, an MC x NC block of C 768 KiB
@@ -176,9 +173,7 @@ void dd_f16_round_floats(float *values, long count) {
 
 // MARK: AVX512-BF16 kernel
 
-#if defined(__x86_64__) && defined(__clang__)
-#define HAVE_BF16_KERNEL 1
-#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#ifdef HAVE_BF16_KERNEL
 
 static int detect_bf16(void) {
     unsigned int eax, ebx, ecx, edx;
@@ -194,24 +189,6 @@ static int detect_bf16(void) {
     return avx512f && avx512bw && avx512vl && bf16;
 }
 
-/// Converts the first kc floats of one row to bf16 pairs: word p of `dst` holds (src[2p], src[2p + 1]), the
-/// second element zero when kc is odd.
-TARGET static void convert_row(const float *src, long kc, uint32_t *dst) {
-    long kk = 0;
-    for (; kk + 32 <= kc; kk += 32) {
-        const __m512 lo = _mm512_loadu_ps(src + kk), hi = _mm512_loadu_ps(src + kk + 16);
-        _mm512_storeu_si512(dst + kk / 2, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-    }
-    if (kk < kc) {
-        const long left = kc - kk;
-        const __mmask16 m0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-        const __mmask16 m1 = left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-        const __m512 lo = _mm512_maskz_loadu_ps(m0, src + kk), hi = _mm512_maskz_loadu_ps(m1, src + kk + 16);
-        const long words = (left + 1) / 2;
-        _mm512_mask_storeu_epi32(dst + kk / 2, (__mmask16)((1u << words) - 1), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
-    }
-}
-
 /// Converts an mc x kc block of A (row stride lda) to bf16 pairs: word p of row r at out[r·kcp + p], zero
 /// past kc and in the rows from mc up to the next multiple of MR.
 TARGET static void pack_a(const float *a, long lda, long mc, long kc, uint32_t *out, long kcp) {
@@ -220,46 +197,6 @@ TARGET static void pack_a(const float *a, long lda, long mc, long kc, uint32_t *
         uint32_t *dst = out + r * kcp;
         if (r >= mc) { memset(dst, 0, (size_t)kcp * 4); continue; }
         convert_row(a + r * lda, kc, dst);
-    }
-}
-
-/// C[0..<rows][0..<cols] (row stride ldc) gets the product of MR rows of packed A (word p of row r at
-/// a[r·as + p]) and one packed weight panel block b (kcp pairs). `first`: the first k block, where C is
-/// scaled by beta (not read when beta is 0) and the bias (offset to this panel, may be NULL) is added;
-/// later blocks add to C.
-TARGET static void micro_kernel(long kcp, const uint32_t *a, long as, const uint16_t *b, float *c, long ldc,
-                                int rows, int cols, int first, float beta, const float *bias) {
-    for (int r = 0; r < rows; r++) {
-        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
-    }
-    __m512 acc[MR][2];
-    for (int r = 0; r < MR; r++) { acc[r][0] = _mm512_setzero_ps(); acc[r][1] = _mm512_setzero_ps(); }
-    for (long p = 0; p < kcp; p++) {
-        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * NR * 2);
-        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(b + p * NR * 2 + 32);
-        for (int r = 0; r < MR; r++) {
-            const __m512bh ar = (__m512bh)_mm512_set1_epi32((int)a[r * as + p]);
-            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
-            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
-        }
-    }
-    const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-    const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
-    __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
-    if (first && bias) { bias0 = _mm512_maskz_loadu_ps(m0, bias); bias1 = _mm512_maskz_loadu_ps(m1, bias + 16); }
-    const __m512 scale = _mm512_set1_ps(first ? beta : 1.0f);
-    const int load = !first || beta != 0.0f;
-    for (int r = 0; r < MR; r++) {
-        if (r >= rows) break;
-        float *cr = c + r * ldc;
-        __m512 v0 = _mm512_add_ps(acc[r][0], bias0), v1 = _mm512_add_ps(acc[r][1], bias1);
-        if (load) {
-            v0 = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(m0, cr), v0);
-            v1 = _mm512_fmadd_ps(scale, _mm512_maskz_loadu_ps(m1, cr + 16), v1);
-        }
-        _mm512_mask_storeu_ps(cr, m0, v0);
-        _mm512_mask_storeu_ps(cr + 16, m1, v1);
     }
 }
 

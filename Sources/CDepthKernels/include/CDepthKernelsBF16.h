@@ -70,6 +70,24 @@ int dd_bf16_convert_rows(const float *a, long lda, long rows, long k, uint32_t *
 int dd_bf16_gemm_converted(long m, long n, long k, const uint32_t *a, long lda, const uint16_t *packed, long col0,
                            long col1, float *c, long ldc, float beta, const float *bias);
 
+/// Floats of scratch that `dd_bf16_attention_rows` needs for `rows` query rows, head size `dh` and blocks of
+/// `key_block` keys (0 when an argument is not positive).
+long dd_bf16_attention_scratch_floats(long rows, long dh, long key_block);
+
+/// Flash attention of `rows` query rows of one head against `key_length` keys with bf16 products and float32
+/// softmax and accumulation: out[r][c] = Σ_j softmax_j(bf16(scale·q[r])·bf16(K[j]))·bf16(V[j][c]), the
+/// softmax taken block of `key_block` keys by block with a running maximum and sum (the probabilities are
+/// rounded to bf16 for the product with V). `q` is rows x dh float32 (row stride `ldq`), `out` likewise
+/// (row stride `ldo`). Key block b (keys b·key_block ..< min(key_length, (b + 1)·key_block), n of them) is
+/// packed by `dd_bf16_pack_b` at `keys + b·k_block_stride` as an n x dh (N x K) matrix and at
+/// `values + b·v_block_stride` as a dh x n matrix (so the strides are at least `dd_bf16_packed_count(key_block,
+/// dh)` and `dd_bf16_packed_count(dh, key_block)`). `scratch` holds `dd_bf16_attention_scratch_floats(rows, dh,
+/// key_block)` floats. Single-threaded; returns -1 without writing when AVX512-BF16 is missing or the arguments
+/// are invalid, 0 on success.
+int dd_bf16_attention_rows(long rows, long dh, const float *q, long ldq, float scale, const uint16_t *keys,
+                           long k_block_stride, const uint16_t *values, long v_block_stride, long key_length,
+                           long key_block, float *out, long ldo, float *scratch);
+
 /// The same layout holding IEEE binary16 instead of bf16, for float32 products with 16-bit weights (widen
 /// with `dd_f16_unpack_b`, then sgemm): float32 sources are rounded to nearest, ties to even (overflow to
 /// infinity), float16 sources are copied, bf16 sources are rounded like float32.

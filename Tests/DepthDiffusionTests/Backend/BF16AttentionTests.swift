@@ -1,3 +1,4 @@
+import CDepthKernels
 import XCTest
 @testable import DepthDiffusion
 
@@ -56,6 +57,76 @@ final class BF16AttentionTests: XCTestCase {
             }
         }
         print("[measured] bf16 flash attention on cpu: max abs error \(worst)")
+    }
+
+    /// One job of the bf16 flash path, `dd_bf16_attention_rows`, against the composition it replaces
+    /// (`dd_bf16_gemm` for both products, `dd_online_softmax` over float32 scores, float32 rescaling and
+    /// division), bit for bit: partial row groups, odd head sizes, a short last key block, odd key counts and
+    /// scores spread wide enough that many probabilities underflow to zero.
+    func testFusedJobMatchesTheGEMMAndSoftmaxComposition() throws {
+        try XCTSkipUnless(BF16GEMMPath.preferred == .avx512bf16, "needs AVX512-BF16")
+        var rng = TestRandom(seed: 33)
+        let cases: [(rows: Int, dh: Int, keys: Int, block: Int, spread: Float)] =
+            [(64, 64, 600, 256, 3), (7, 64, 1024, 256, 3), (13, 33, 37, 5, 3), (9, 40, 101, 16, 40), (8, 16, 70, 32, 1)]
+        for c in cases {
+            let ldq = c.dh + 3, ldo = c.dh + 5, ldk = c.dh + 2
+            let q = rng.floats(c.rows * ldq, scale: c.spread), k = rng.floats(c.keys * ldk, scale: 3)
+            let v = rng.floats(c.keys * ldk)
+            let scale = 1 / Float(c.dh).squareRoot()
+            let kStride = Int(dd_bf16_packed_count(c.block, c.dh)), vStride = Int(dd_bf16_packed_count(c.dh, c.block))
+            let blocks = (c.keys + c.block - 1) / c.block
+            var kp = [UInt16](repeating: 0, count: blocks * kStride), vp = [UInt16](repeating: 0, count: blocks * vStride)
+            for b in 0..<blocks {
+                let k0 = b * c.block, n = min(c.block, c.keys - k0)
+                k.withUnsafeBufferPointer { src in kp.withUnsafeMutableBufferPointer {
+                    dd_bf16_pack_b(src.baseAddress! + k0 * ldk, Int32(DD_SOURCE_F32), 1, n, c.dh, ldk, $0.baseAddress! + b * kStride)
+                } }
+                v.withUnsafeBufferPointer { src in vp.withUnsafeMutableBufferPointer {
+                    dd_bf16_pack_b(src.baseAddress! + k0 * ldk, Int32(DD_SOURCE_F32), 0, c.dh, n, ldk, $0.baseAddress! + b * vStride)
+                } }
+            }
+            // The composition.
+            var expected = [Float](repeating: 0, count: c.rows * ldo)
+            var queries = [Float](repeating: 0, count: c.rows * c.dh), acc = queries
+            var s = [Float](repeating: 0, count: c.rows * c.block)
+            var maxima = [Float](repeating: -.infinity, count: c.rows), sums = [Float](repeating: 0, count: c.rows)
+            for r in 0..<c.rows { for j in 0..<c.dh { queries[r * c.dh + j] = q[r * ldq + j] * scale } }
+            for b in 0..<blocks {
+                let n = min(c.block, c.keys - b * c.block)
+                kp.withUnsafeBufferPointer { kb in
+                    XCTAssertEqual(dd_bf16_gemm(c.rows, n, c.dh, queries, c.dh, kb.baseAddress! + b * kStride, 0, n, &s,
+                                                c.block, 0, nil), 0)
+                }
+                for r in 0..<c.rows {
+                    let factor = s.withUnsafeMutableBufferPointer {
+                        dd_online_softmax($0.baseAddress! + r * c.block, n, &maxima[r], &sums[r])
+                    }
+                    if factor != 1 { for j in 0..<c.dh { acc[r * c.dh + j] *= factor } }
+                }
+                vp.withUnsafeBufferPointer { vb in
+                    XCTAssertEqual(dd_bf16_gemm(c.rows, c.dh, n, s, c.block, vb.baseAddress! + b * vStride, 0, c.dh, &acc,
+                                                c.dh, 1, nil), 0)
+                }
+            }
+            for r in 0..<c.rows {
+                let inverse = 1 / sums[r]
+                for j in 0..<c.dh { expected[r * ldo + j] = acc[r * c.dh + j] * inverse }
+            }
+            // The fused job.
+            var actual = [Float](repeating: 0, count: c.rows * ldo)
+            var scratch = [Float](repeating: .nan, count: Int(dd_bf16_attention_scratch_floats(c.rows, c.dh, c.block)))
+            let status = dd_bf16_attention_rows(c.rows, c.dh, q, ldq, scale, kp, kStride, vp, vStride, c.keys, c.block,
+                                                &actual, ldo, &scratch)
+            XCTAssertEqual(status, 0)
+            XCTAssertEqual(actual, expected, "\(c)")
+            XCTAssertFalse(actual.contains { !$0.isFinite }, "\(c)")
+        }
+        // Invalid arguments are refused without writing.
+        var out = [Float](repeating: 7, count: 4)
+        var scratch = [Float](repeating: 0, count: 64)
+        XCTAssertEqual(dd_bf16_attention_rows(1, 4, [1, 2, 3, 4], 4, 1, [0], 1, [0], 1, 1, 1, &out, 4, &scratch), -1)
+        XCTAssertEqual(out, [7, 7, 7, 7])
+        XCTAssertEqual(dd_bf16_attention_scratch_floats(0, 4, 4), 0)
     }
 
     func testBF16ProductsAreNotTakenWhereTheyDoNotApply() throws {

@@ -6,10 +6,10 @@ import Synchronization
 // the processor runs AVX512-BF16, and the sequence is long enough for the flash path.
 //
 // K and V of every (batch, head) are first packed, block of keys by block, into the bf16 panel layout of
-// `dd_bf16_pack_b` (about 2·keys·headDim·2 bytes per head). Then the jobs of the float32 flash path run
-// unchanged except for the two products: S = (scale·Q_blk)·K_blkᵀ and O += P·V_blk are `dd_bf16_gemm` calls
-// with Q and P rounded to bf16 on the fly. The online softmax, the rescaling and the final division stay
-// float32.
+// `dd_bf16_pack_b` (about 2·keys·headDim·2 bytes per head). Then each job (a block of query rows of one head)
+// is one `dd_bf16_attention_rows` call: the float32 flash path's steps with S = (scale·Q_blk)·K_blkᵀ and
+// O += P·V_blk multiplied in bf16. Q is rounded to bf16 once per job, and the softmax writes P as bf16
+// directly; the online softmax, the rescaling and the final division stay float32.
 
 extension CPUBackend {
     /// Whether ``attention(_:q:k:v:output:)`` multiplies in bf16 for `d`.
@@ -44,49 +44,22 @@ extension CPUBackend {
         let blocks = (lq + rowBlock - 1) / rowBlock
         let jobs = heads * blocks
         let workers = min(parallel.workers, jobs)
-        // Per worker: the scaled query rows, one block of scores, the output rows, and each row's running maximum and sum.
-        let perWorker = rowBlock * dh + rowBlock * keyBlock + rowBlock * dh + 2 * rowBlock
+        let perWorker = Int(dd_bf16_attention_scratch_floats(rowBlock, dh, keyBlock))
         let scratch = try Scratch(count: workers * perWorker, pool: pool)
         let failed = Atomic<Bool>(false)
         // Jobs (a block of query rows of one head) are claimed one at a time, so a core slowed by other work
         // takes fewer of them; each part (at most one per core) has its own scratch.
         parallel.forEachJob(jobs) { w, job in
-            let queries = scratch.pointer + w * perWorker
-            let s = queries + rowBlock * dh, acc = s + rowBlock * keyBlock, maxima = acc + rowBlock * dh
-            let sums = maxima + rowBlock
             let head = job / blocks, b = head / d.heads, h = head % d.heads, r0 = (job % blocks) * rowBlock
-            let rows = min(rowBlock, lq - r0)
-            let qBase = pq + d.qOffset + (b * lq + r0) * d.qRowStride + h * dh
-            for r in 0..<rows {
-                let src = qBase + r * d.qRowStride, dst = queries + r * dh
-                for c in 0..<dh { dst[c] = src[c] * d.scale }
-            }
-            maxima.update(repeating: -.infinity, count: rows)
-            sums.update(repeating: 0, count: rows)
-            acc.update(repeating: 0, count: rows * dh)
-            for block in 0..<keyBlocks {
-                let n = min(keyBlock, lk - block * keyBlock)
-                let keys = words + 2 * head * headCount + block * kBlockCount
-                let values = words + (2 * head + 1) * headCount + block * vBlockCount
-                var status = dd_bf16_gemm(rows, n, dh, queries, dh, keys, 0, n, s, keyBlock, 0, nil)
-                for r in 0..<rows {
-                    let row = s + r * keyBlock
-                    let factor = dd_online_softmax(row, n, maxima + r, sums + r)
-                    if factor != 1 {
-                        let out = acc + r * dh
-                        for c in 0..<dh { out[c] *= factor }
-                    }
-                }
-                status |= dd_bf16_gemm(rows, dh, n, s, keyBlock, values, 0, dh, acc, dh, 1, nil)
-                if status != 0 { failed.store(true, ordering: .relaxed); return }
-            }
-            for r in 0..<rows {
-                let inverse = 1 / sums[r], src = acc + r * dh, dst = po + (b * lq + r0 + r) * hd + h * dh
-                for c in 0..<dh { dst[c] = src[c] * inverse }
-            }
+            let status = dd_bf16_attention_rows(
+                min(rowBlock, lq - r0), dh, pq + d.qOffset + (b * lq + r0) * d.qRowStride + h * dh, d.qRowStride,
+                d.scale, words + 2 * head * headCount, kBlockCount, words + (2 * head + 1) * headCount, vBlockCount,
+                lk, keyBlock, po + (b * lq + r0) * hd + h * dh, hd, scratch.pointer + w * perWorker)
+            if status != 0 { failed.store(true, ordering: .relaxed) }
         }
         if failed.load(ordering: .relaxed) {
-            throw TensorError.outOfMemory(bytes: 256 * 384 * 2, device: "cpu (bf16 GEMM scratch)")
+            throw TensorError.invalidArgument(operation: "attention",
+                detail: "the AVX512-BF16 attention kernel refused \(lq) queries x \(lk) keys, head size \(dh)")
         }
     }
 }

@@ -23,13 +23,21 @@ struct OpsBenchmark: ParsableCommand {
     func run() throws {
         let backend = try options.makeBackend()
         var cases: [Case] = []
-        func conv(_ name: String, batch: Int, channels: Int, size: Int) throws {
+        func conv(_ name: String, batch: Int, channels: Int, size: Int, precision: WeightPrecision = .fp32) throws {
             let x = try Tensor(shape: [batch, channels, size, size], data: benchmarkData(batch * channels * size * size), on: backend)
-            let w = try Tensor(shape: [channels, channels, 3, 3], data: benchmarkData(channels * channels * 9, seed: 2), on: backend)
+            let weights = benchmarkData(channels * channels * 9, seed: 2)
+            let w = precision == .fp32
+                ? try Tensor(shape: [channels, channels, 3, 3], data: weights, on: backend)
+                : try weights.withUnsafeBufferPointer {
+                    try Tensor(shape: [channels, channels, 3, 3],
+                               buffer: try backend.makeWeight16(.float32($0), rows: channels, cols: channels * 9, precision: precision),
+                               backend: backend, storage: precision)
+                }
             let b = try Tensor(shape: [channels], data: benchmarkData(channels, seed: 3), on: backend)
             let d = Conv2DDescriptor(batch: batch, inChannels: channels, height: size, width: size, outChannels: channels,
                                      kernelH: 3, kernelW: 3, padTop: 1, padBottom: 1, padLeft: 1, padRight: 1)
-            cases.append(Case(name: name, shape: "\(batch)x\(channels)x\(size)x\(size) -> \(channels), 3x3 pad 1",
+            cases.append(Case(name: name, shape: "\(batch)x\(channels)x\(size)x\(size) -> \(channels), 3x3 pad 1"
+                                  + (precision == .fp32 ? "" : ", \(precision) weights"),
                               flops: d.flops) {
                 let y = try backend.conv2d(x, weight: w, bias: b, stride: (1, 1), padding: .uniform(1))
                 try backend.synchronize()
@@ -63,6 +71,8 @@ struct OpsBenchmark: ParsableCommand {
         try conv("unet.conv.640x32x32", batch: 2, channels: 640, size: 32)
         try conv("unet.conv.1280x16x16", batch: 2, channels: 1280, size: 16)
         try conv("unet.conv.1280x8x8", batch: 2, channels: 1280, size: 8)
+        try conv("unet.conv.1280x16x16.bf16", batch: 2, channels: 1280, size: 16, precision: .bf16)
+        try conv("unet.conv.1280x8x8.bf16", batch: 2, channels: 1280, size: 8, precision: .bf16)
         try conv("vae.conv.128x512x512", batch: 1, channels: 128, size: 512)
         try conv("vae.conv.512x64x64", batch: 1, channels: 512, size: 64)
         try gemm("gemm.unet.proj.8192x320x320", rows: 8192, inFeatures: 320, outFeatures: 320)

@@ -53,10 +53,6 @@ TARGET static inline __m512 exp16(__m512 x) {
     return _mm512_maskz_mul_ps((__mmask16)~under, p, scale);
 }
 
-TARGET static inline __mmask16 lanes(long count) {
-    return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
-}
-
 /// One row's block of n scores: the online softmax step of `dd_online_softmax` (running maximum `m` and sum
 /// `l`; returns the factor for what was summed before), with e^(s - m) written as bf16 pairs to `p`
 /// ((n + 1) / 2 words, the second half of the last one zero when n is odd) instead of over the scores.

@@ -14,6 +14,11 @@
 #define HAVE_BF16_KERNEL 1
 #define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 
+/// The mask of the first `count` of 16 lanes (none when count <= 0, all when count >= 16).
+TARGET static inline __mmask16 lanes(long count) {
+    return count >= 16 ? (__mmask16)0xffff : count <= 0 ? (__mmask16)0 : (__mmask16)((1u << count) - 1);
+}
+
 /// Converts the first kc floats of one row to bf16 pairs: word p of `dst` holds (src[2p], src[2p + 1]), the
 /// second element zero when kc is odd.
 TARGET static inline void convert_row(const float *src, long kc, uint32_t *dst) {
@@ -24,11 +29,9 @@ TARGET static inline void convert_row(const float *src, long kc, uint32_t *dst) 
     }
     if (kk < kc) {
         const long left = kc - kk;
-        const __mmask16 m0 = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-        const __mmask16 m1 = left <= 16 ? 0 : (__mmask16)((1u << (left - 16)) - 1);
-        const __m512 lo = _mm512_maskz_loadu_ps(m0, src + kk), hi = _mm512_maskz_loadu_ps(m1, src + kk + 16);
-        const long words = (left + 1) / 2;
-        _mm512_mask_storeu_epi32(dst + kk / 2, (__mmask16)((1u << words) - 1), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+        const __m512 lo = _mm512_maskz_loadu_ps(lanes(left), src + kk);
+        const __m512 hi = _mm512_maskz_loadu_ps(lanes(left - 16), src + kk + 16);
+        _mm512_mask_storeu_epi32(dst + kk / 2, lanes((left + 1) / 2), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
     }
 }
 
@@ -53,8 +56,7 @@ TARGET static inline void micro_kernel(long kcp, const uint32_t *a, long as, con
             acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
         }
     }
-    const __mmask16 m0 = cols >= 16 ? 0xffff : (__mmask16)((1u << cols) - 1);
-    const __mmask16 m1 = cols >= 32 ? 0xffff : cols <= 16 ? 0 : (__mmask16)((1u << (cols - 16)) - 1);
+    const __mmask16 m0 = lanes(cols), m1 = lanes(cols - 16);
     __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
     if (first && bias) { bias0 = _mm512_maskz_loadu_ps(m0, bias); bias1 = _mm512_maskz_loadu_ps(m1, bias + 16); }
     const __m512 scale = _mm512_set1_ps(first ? beta : 1.0f);
